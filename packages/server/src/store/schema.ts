@@ -1,0 +1,344 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database model shared by every dialect. Portable column types only:
+ * timestamps are ISO 8601 UTC strings (they sort lexicographically), booleans are
+ * 0/1 integers and structured values are JSON text, so one set of queries runs on
+ * SQLite and PostgreSQL alike. Tables that a full-text index points at carry an
+ * integer `seq` key because FTS5 external-content tables need a stable integer rowid.
+ */
+export interface Database {
+  settings: SettingsTable;
+  workspaces: WorkspacesTable;
+  senders: SendersTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  api_tokens: ApiTokensTable;
+  api_token_workspaces: ApiTokenWorkspacesTable;
+  contacts: ContactsTable;
+  custom_attributes: CustomAttributesTable;
+  contact_attribute_values: ContactAttributeValuesTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  tickets: TicketsTable;
+  ticket_tags: TicketTagsTable;
+  ticket_messages: TicketMessagesTable;
+  calls: CallsTable;
+  appointments: AppointmentsTable;
+  reservations: ReservationsTable;
+  knowledge_nodes: KnowledgeNodesTable;
+  knowledge_chunks: KnowledgeChunksTable;
+  agents: AgentsTable;
+  skills: SkillsTable;
+}
+
+/** 0 or 1: SQLite has no boolean type. */
+export type Flag = number;
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: string;
+}
+
+export type Channel = 'sms' | 'email' | 'whatsapp' | 'webchat' | 'voice';
+
+export interface SendersTable {
+  id: string;
+  workspace_id: string;
+  channel: Channel;
+  address: string;
+  display_name: string;
+  is_default: Flag;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  /** scrypt hash in `scrypt$N$r$p$salt$hash` form; null for users who cannot sign in. */
+  password_hash: string | null;
+  created_at: string;
+}
+
+export type WorkspaceRole = 'owner' | 'admin' | 'member';
+
+export interface MembershipsTable {
+  user_id: string;
+  workspace_id: string;
+  role: WorkspaceRole;
+}
+
+export type TokenAccess = 'read_only' | 'read_write';
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the whole `capi_…` secret, hex. The secret itself is never stored. */
+  token_hash: string;
+  /** The first characters of the secret, shown in listings so a user can tell tokens apart. */
+  token_prefix: string;
+  access: TokenAccess;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface ApiTokenWorkspacesTable {
+  token_id: string;
+  workspace_id: string;
+}
+
+export interface ContactsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  /** Lower-cased email, for case-insensitive uniqueness and search. */
+  email_norm: string | null;
+  phone: string | null;
+  /** Digits only, so numbers match whatever their formatting. */
+  phone_norm: string | null;
+  whatsapp: string | null;
+  whatsapp_norm: string | null;
+  /** Lower-cased "first last" for name search. */
+  name_norm: string;
+  archived: Flag;
+  ai_paused: Flag;
+  last_channel: Channel | null;
+  last_message_at: string | null;
+  last_message_preview: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AttributeType = 'string' | 'number' | 'boolean' | 'date' | 'enum';
+
+export interface CustomAttributesTable {
+  id: string;
+  workspace_id: string;
+  key: string;
+  label: string;
+  type: AttributeType;
+  /** JSON array of allowed values for `enum`, else null. */
+  options: string | null;
+  created_at: string;
+}
+
+export interface ContactAttributeValuesTable {
+  contact_id: string;
+  attribute_id: string;
+  /** JSON-encoded value of the attribute's type. */
+  value: string;
+}
+
+export type ConversationStatus = 'open' | 'snoozed' | 'closed';
+
+export interface ConversationsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  contact_id: string;
+  channel: Channel;
+  status: ConversationStatus;
+  assignee_id: string | null;
+  subject: string | null;
+  message_count: number;
+  last_message_at: string | null;
+  last_message_preview: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Direction = 'inbound' | 'outbound';
+export type AuthorType = 'contact' | 'user' | 'agent' | 'system';
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+export interface MessagesTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  conversation_id: string;
+  direction: Direction;
+  author_type: AuthorType;
+  author_id: string | null;
+  author_name: string | null;
+  channel: Channel;
+  body: string;
+  subject: string | null;
+  /** Outbound only; inbound messages have null. */
+  status: MessageStatus | null;
+  sender_id: string | null;
+  created_at: string;
+}
+
+export type TicketStatus = 'new' | 'pending' | 'resolved' | 'closed';
+export type WaitingOn = 'team' | 'customer' | 'third_party' | 'none';
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface TicketsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  subject: string;
+  summary: string | null;
+  status: TicketStatus;
+  waiting_on: WaitingOn;
+  priority: Priority;
+  /** JSON array of tags, mirrored in ticket_tags for filtering. */
+  tags: string;
+  contact_id: string | null;
+  assignee_id: string | null;
+  external_ticket_id: string | null;
+  source: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TicketTagsTable {
+  ticket_id: string;
+  workspace_id: string;
+  tag: string;
+}
+
+export interface TicketMessagesTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  ticket_id: string;
+  direction: Direction;
+  author_type: AuthorType;
+  author_id: string | null;
+  author_name: string | null;
+  body: string;
+  internal: Flag;
+  status: MessageStatus | null;
+  created_at: string;
+}
+
+export type CallStatus = 'completed' | 'missed' | 'voicemail' | 'failed';
+
+export interface CallsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  contact_id: string | null;
+  direction: Direction;
+  status: CallStatus;
+  from_number: string;
+  to_number: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_seconds: number;
+  summary: string | null;
+  /** JSON array of `{ speaker: 'contact'|'agent'|'user', name, text, at_seconds }`. */
+  transcript: string;
+  created_at: string;
+}
+
+export type AppointmentStatus = 'scheduled' | 'completed' | 'cancelled' | 'no_show';
+
+export interface AppointmentsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  contact_id: string | null;
+  title: string;
+  status: AppointmentStatus;
+  starts_at: string;
+  ends_at: string;
+  location: string | null;
+  notes: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ReservationStatus = 'confirmed' | 'cancelled' | 'checked_in' | 'checked_out';
+
+export interface ReservationsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  contact_id: string | null;
+  confirmation_code: string;
+  property: string;
+  room_type: string;
+  /** Calendar dates, `YYYY-MM-DD`. */
+  check_in: string;
+  check_out: string;
+  guests: number;
+  status: ReservationStatus;
+  /** Minor units (cents) so money never goes through floating point in storage. */
+  total_amount_minor: number;
+  currency: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type NodeKind = 'folder' | 'article';
+
+export interface KnowledgeNodesTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  parent_id: string | null;
+  kind: NodeKind;
+  title: string;
+  /** `/Policies/Cancellation`: the titles from the root, kept in step on moves and renames. */
+  path: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KnowledgeChunksTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  node_id: string;
+  position: number;
+  text: string;
+}
+
+export type OperationMode = 'autopilot' | 'copilot' | 'off';
+
+export interface AgentsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  instructions: string;
+  /** JSON arrays. */
+  guardrails: string;
+  skill_ids: string;
+  operation_mode: OperationMode;
+  channels: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SkillsTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  body: string;
+  /** JSON arrays. */
+  allowed_tools: string;
+  tags: string;
+  enabled: Flag;
+  created_at: string;
+  updated_at: string;
+}

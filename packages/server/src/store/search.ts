@@ -1,0 +1,140 @@
+/**
+ * Full-text search, one implementation per dialect (FTS5 on SQLite, tsvector on PostgreSQL).
+ * Callers pass a parsed query, never raw user syntax, so no search-engine operator typed by
+ * a user (or a model) can reach the database's own query language.
+ */
+
+/** A word or a quoted phrase from the user's query. Every term must match (AND). */
+export interface SearchTerm {
+  text: string;
+  phrase: boolean;
+}
+
+export interface SearchQuery {
+  terms: SearchTerm[];
+}
+
+/** Ranked-result position for keyset pagination over relevance: lower `score` ranks first. */
+export interface RankKey {
+  score: number;
+  seq: number;
+}
+
+export interface TimeRange {
+  after?: string | undefined;
+  before?: string | undefined;
+}
+
+export interface ConversationSearch {
+  workspaceId: string;
+  query: SearchQuery;
+  created: TimeRange;
+  channel?: string | undefined;
+  status?: string | undefined;
+  limit: number;
+  after?: RankKey | undefined;
+}
+
+export interface RankedId extends RankKey {
+  id: string;
+}
+
+export interface MessageHit {
+  parentId: string;
+  messageId: string;
+  createdAt: string;
+  snippet: string;
+}
+
+export interface TicketSearch {
+  workspaceId: string;
+  query: SearchQuery;
+  status?: readonly string[] | undefined;
+  updated: TimeRange;
+  limit: number;
+  after?: RankKey | undefined;
+}
+
+export interface KnowledgeChunkSearch {
+  workspaceId: string;
+  query: SearchQuery;
+  /** Restrict to these subtrees (path prefixes of the given nodes). */
+  pathPrefixes?: readonly string[] | undefined;
+  maxResults: number;
+}
+
+export interface KnowledgeChunkHit {
+  node_id: string;
+  chunk_id: string;
+  node_title: string;
+  node_path: string;
+  chunk_text: string;
+  /** Higher is better, 0–1, relative to the best hit of this query. */
+  relevance_score: number;
+}
+
+export interface KnowledgeNodeSearch {
+  workspaceId: string;
+  query: SearchQuery;
+  pathPrefix?: string | undefined;
+  limit: number;
+  after?: RankKey | undefined;
+}
+
+export interface KnowledgeNodeHit extends RankKey {
+  id: string;
+  title: string;
+  path: string;
+  kind: string;
+  body: string;
+  updated_at: string;
+}
+
+export interface SearchEngine {
+  /** Conversations with at least one message matching, best first. */
+  conversations(params: ConversationSearch): Promise<RankedId[]>;
+  /** Up to `perParent` matching messages of each given conversation, newest first, with snippets. */
+  conversationHits(params: {
+    workspaceId: string;
+    query: SearchQuery;
+    conversationIds: readonly string[];
+    created: TimeRange;
+    perParent: number;
+  }): Promise<MessageHit[]>;
+  /** Tickets whose subject, summary or a message matches, best first. */
+  tickets(params: TicketSearch): Promise<RankedId[]>;
+  /** Snippets for tickets: a subject/summary match (messageId null) or matching messages. */
+  ticketHits(params: {
+    workspaceId: string;
+    query: SearchQuery;
+    ticketIds: readonly string[];
+    perParent: number;
+  }): Promise<Array<Omit<MessageHit, 'messageId'> & { messageId: string | null }>>;
+  knowledgeChunks(params: KnowledgeChunkSearch): Promise<KnowledgeChunkHit[]>;
+  knowledgeNodes(params: KnowledgeNodeSearch): Promise<KnowledgeNodeHit[]>;
+}
+
+/** Most terms a query may have: beyond this, queries get slow and stop meaning much. */
+export const MAX_QUERY_TERMS = 16;
+
+/**
+ * Splits user text into words and "quoted phrases". Operators of any search syntax
+ * (AND, OR, NEAR, *, ^, column filters) are treated as plain words.
+ */
+export function parseSearchQuery(input: string): SearchQuery {
+  const terms: SearchTerm[] = [];
+  const pattern = /"([^"]*)"|([^\s"]+)/g;
+  for (const match of input.matchAll(pattern)) {
+    const phrase = match[1] !== undefined;
+    const words = tokenize(match[1] ?? match[2] ?? '');
+    if (words.length === 0) continue;
+    if (phrase && words.length > 1) terms.push({ text: words.join(' '), phrase: true });
+    else for (const word of words) terms.push({ text: word, phrase: false });
+  }
+  return { terms: terms.slice(0, MAX_QUERY_TERMS) };
+}
+
+/** Letters and digits only, lower-cased: what both dialects' tokenizers index. */
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}

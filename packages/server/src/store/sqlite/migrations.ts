@@ -1,0 +1,165 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * SQLite migrations, applied in key order and recorded by Kysely's migrator.
+ * Never edit a released migration: add a new one.
+ */
+export const sqliteMigrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
+};
+
+const TS = 'TEXT NOT NULL';
+
+const INITIAL_SCHEMA = [
+  `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  `CREATE TABLE workspaces (id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at ${TS})`,
+  `CREATE TABLE senders (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    channel TEXT NOT NULL, address TEXT NOT NULL, display_name TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0, created_at ${TS})`,
+  `CREATE INDEX senders_ws ON senders (workspace_id, channel, id)`,
+  `CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, password_hash TEXT, created_at ${TS})`,
+  `CREATE TABLE memberships (
+    user_id TEXT NOT NULL REFERENCES users(id), workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    role TEXT NOT NULL, PRIMARY KEY (user_id, workspace_id))`,
+  `CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, token_prefix TEXT NOT NULL,
+    access TEXT NOT NULL, created_at ${TS}, expires_at TEXT, revoked_at TEXT, last_used_at TEXT)`,
+  `CREATE TABLE api_token_workspaces (
+    token_id TEXT NOT NULL REFERENCES api_tokens(id), workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    PRIMARY KEY (token_id, workspace_id))`,
+
+  `CREATE TABLE contacts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    first_name TEXT, last_name TEXT, email TEXT, email_norm TEXT, phone TEXT, phone_norm TEXT,
+    whatsapp TEXT, whatsapp_norm TEXT, name_norm TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0, ai_paused INTEGER NOT NULL DEFAULT 0,
+    last_channel TEXT, last_message_at TEXT, last_message_preview TEXT,
+    created_at ${TS}, updated_at ${TS})`,
+  `CREATE UNIQUE INDEX contacts_email ON contacts (workspace_id, email_norm) WHERE email_norm IS NOT NULL`,
+  `CREATE UNIQUE INDEX contacts_phone ON contacts (workspace_id, phone_norm) WHERE phone_norm IS NOT NULL`,
+  `CREATE INDEX contacts_updated ON contacts (workspace_id, updated_at, id)`,
+  `CREATE INDEX contacts_whatsapp ON contacts (workspace_id, whatsapp_norm)`,
+
+  `CREATE TABLE custom_attributes (
+    id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id), key TEXT NOT NULL,
+    label TEXT NOT NULL, type TEXT NOT NULL, options TEXT, created_at ${TS}, UNIQUE (workspace_id, key))`,
+  `CREATE TABLE contact_attribute_values (
+    contact_id TEXT NOT NULL REFERENCES contacts(id), attribute_id TEXT NOT NULL REFERENCES custom_attributes(id),
+    value TEXT NOT NULL, PRIMARY KEY (contact_id, attribute_id))`,
+
+  `CREATE TABLE conversations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    contact_id TEXT NOT NULL REFERENCES contacts(id), channel TEXT NOT NULL, status TEXT NOT NULL,
+    assignee_id TEXT, subject TEXT, message_count INTEGER NOT NULL DEFAULT 0,
+    last_message_at TEXT, last_message_preview TEXT, created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX conversations_updated ON conversations (workspace_id, updated_at, id)`,
+  `CREATE INDEX conversations_contact ON conversations (contact_id, channel)`,
+
+  `CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id), direction TEXT NOT NULL,
+    author_type TEXT NOT NULL, author_id TEXT, author_name TEXT, channel TEXT NOT NULL,
+    body TEXT NOT NULL, subject TEXT, status TEXT, sender_id TEXT, created_at ${TS})`,
+  `CREATE INDEX messages_conversation ON messages (conversation_id, created_at, id)`,
+  `CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='seq', tokenize='unicode61 remove_diacritics 2')`,
+  `CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body); END`,
+  `CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body); END`,
+  `CREATE TRIGGER messages_au AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
+    INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body); END`,
+
+  `CREATE TABLE tickets (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    subject TEXT NOT NULL, summary TEXT, status TEXT NOT NULL, waiting_on TEXT NOT NULL, priority TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]', contact_id TEXT, assignee_id TEXT, external_ticket_id TEXT, source TEXT,
+    created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX tickets_updated ON tickets (workspace_id, updated_at, id)`,
+  `CREATE TABLE ticket_tags (ticket_id TEXT NOT NULL REFERENCES tickets(id), workspace_id TEXT NOT NULL, tag TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, tag))`,
+  `CREATE INDEX ticket_tags_tag ON ticket_tags (workspace_id, tag)`,
+  `CREATE VIRTUAL TABLE tickets_fts USING fts5(subject, summary, content='tickets', content_rowid='seq', tokenize='unicode61 remove_diacritics 2')`,
+  `CREATE TRIGGER tickets_ai AFTER INSERT ON tickets BEGIN
+    INSERT INTO tickets_fts(rowid, subject, summary) VALUES (new.seq, new.subject, coalesce(new.summary, '')); END`,
+  `CREATE TRIGGER tickets_ad AFTER DELETE ON tickets BEGIN
+    INSERT INTO tickets_fts(tickets_fts, rowid, subject, summary) VALUES ('delete', old.seq, old.subject, coalesce(old.summary, '')); END`,
+  `CREATE TRIGGER tickets_au AFTER UPDATE OF subject, summary ON tickets BEGIN
+    INSERT INTO tickets_fts(tickets_fts, rowid, subject, summary) VALUES ('delete', old.seq, old.subject, coalesce(old.summary, ''));
+    INSERT INTO tickets_fts(rowid, subject, summary) VALUES (new.seq, new.subject, coalesce(new.summary, '')); END`,
+
+  `CREATE TABLE ticket_messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets(id), direction TEXT NOT NULL, author_type TEXT NOT NULL,
+    author_id TEXT, author_name TEXT, body TEXT NOT NULL, internal INTEGER NOT NULL DEFAULT 0, status TEXT,
+    created_at ${TS})`,
+  `CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, created_at, id)`,
+  `CREATE VIRTUAL TABLE ticket_messages_fts USING fts5(body, content='ticket_messages', content_rowid='seq', tokenize='unicode61 remove_diacritics 2')`,
+  `CREATE TRIGGER ticket_messages_ai AFTER INSERT ON ticket_messages BEGIN
+    INSERT INTO ticket_messages_fts(rowid, body) VALUES (new.seq, new.body); END`,
+  `CREATE TRIGGER ticket_messages_ad AFTER DELETE ON ticket_messages BEGIN
+    INSERT INTO ticket_messages_fts(ticket_messages_fts, rowid, body) VALUES ('delete', old.seq, old.body); END`,
+
+  `CREATE TABLE calls (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    contact_id TEXT, direction TEXT NOT NULL, status TEXT NOT NULL, from_number TEXT NOT NULL, to_number TEXT NOT NULL,
+    started_at ${TS}, ended_at TEXT, duration_seconds INTEGER NOT NULL DEFAULT 0, summary TEXT,
+    transcript TEXT NOT NULL DEFAULT '[]', created_at ${TS})`,
+  `CREATE INDEX calls_started ON calls (workspace_id, started_at, id)`,
+
+  `CREATE TABLE appointments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    contact_id TEXT, title TEXT NOT NULL, status TEXT NOT NULL, starts_at ${TS}, ends_at ${TS},
+    location TEXT, notes TEXT, created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX appointments_starts ON appointments (workspace_id, starts_at, id)`,
+
+  `CREATE TABLE reservations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    contact_id TEXT, confirmation_code TEXT NOT NULL, property TEXT NOT NULL, room_type TEXT NOT NULL,
+    check_in TEXT NOT NULL, check_out TEXT NOT NULL, guests INTEGER NOT NULL, status TEXT NOT NULL,
+    total_amount_minor INTEGER NOT NULL, currency TEXT NOT NULL, created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX reservations_check_in ON reservations (workspace_id, check_in, id)`,
+  `CREATE UNIQUE INDEX reservations_code ON reservations (workspace_id, confirmation_code)`,
+
+  `CREATE TABLE knowledge_nodes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    parent_id TEXT REFERENCES knowledge_nodes(id), kind TEXT NOT NULL, title TEXT NOT NULL, path TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '', created_at ${TS}, updated_at ${TS})`,
+  `CREATE UNIQUE INDEX knowledge_nodes_path ON knowledge_nodes (workspace_id, path)`,
+  `CREATE INDEX knowledge_nodes_parent ON knowledge_nodes (workspace_id, parent_id)`,
+  `CREATE VIRTUAL TABLE knowledge_nodes_fts USING fts5(title, body, content='knowledge_nodes', content_rowid='seq', tokenize='unicode61 remove_diacritics 2')`,
+  `CREATE TRIGGER knowledge_nodes_ai AFTER INSERT ON knowledge_nodes BEGIN
+    INSERT INTO knowledge_nodes_fts(rowid, title, body) VALUES (new.seq, new.title, new.body); END`,
+  `CREATE TRIGGER knowledge_nodes_ad AFTER DELETE ON knowledge_nodes BEGIN
+    INSERT INTO knowledge_nodes_fts(knowledge_nodes_fts, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body); END`,
+  `CREATE TRIGGER knowledge_nodes_au AFTER UPDATE OF title, body ON knowledge_nodes BEGIN
+    INSERT INTO knowledge_nodes_fts(knowledge_nodes_fts, rowid, title, body) VALUES ('delete', old.seq, old.title, old.body);
+    INSERT INTO knowledge_nodes_fts(rowid, title, body) VALUES (new.seq, new.title, new.body); END`,
+
+  `CREATE TABLE knowledge_chunks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL,
+    node_id TEXT NOT NULL REFERENCES knowledge_nodes(id), position INTEGER NOT NULL, text TEXT NOT NULL)`,
+  `CREATE INDEX knowledge_chunks_node ON knowledge_chunks (node_id, position)`,
+  `CREATE VIRTUAL TABLE knowledge_chunks_fts USING fts5(text, content='knowledge_chunks', content_rowid='seq', tokenize='unicode61 remove_diacritics 2')`,
+  `CREATE TRIGGER knowledge_chunks_ai AFTER INSERT ON knowledge_chunks BEGIN
+    INSERT INTO knowledge_chunks_fts(rowid, text) VALUES (new.seq, new.text); END`,
+  `CREATE TRIGGER knowledge_chunks_ad AFTER DELETE ON knowledge_chunks BEGIN
+    INSERT INTO knowledge_chunks_fts(knowledge_chunks_fts, rowid, text) VALUES ('delete', old.seq, old.text); END`,
+
+  `CREATE TABLE agents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL, description TEXT, instructions TEXT NOT NULL, guardrails TEXT NOT NULL DEFAULT '[]',
+    skill_ids TEXT NOT NULL DEFAULT '[]', operation_mode TEXT NOT NULL, channels TEXT NOT NULL DEFAULT '[]',
+    created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX agents_ws ON agents (workspace_id, created_at, id)`,
+  `CREATE TABLE skills (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL, description TEXT, body TEXT NOT NULL, allowed_tools TEXT NOT NULL DEFAULT '[]',
+    tags TEXT NOT NULL DEFAULT '[]', enabled INTEGER NOT NULL DEFAULT 1, created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX skills_ws ON skills (workspace_id, created_at, id)`,
+];

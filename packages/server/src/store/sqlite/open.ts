@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import { sqliteMigrations } from './migrations.js';
+import { SqliteSearch } from './search.js';
+
+export interface SqliteOptions {
+  /** Path of the database file, or ':memory:'. */
+  file: string;
+  /** Apply pending migrations on open (the default). `migrate` runs them explicitly. */
+  migrate?: boolean;
+}
+
+const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
+
+/** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
+export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+  const connection = new BetterSqlite3(options.file);
+  // WAL lets readers run while a write commits; busy_timeout makes a second process wait
+  // for the write lock instead of failing at once.
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  if (options.migrate !== false) await migrateToLatest(db);
+  return {
+    dialect: 'sqlite',
+    db,
+    search: new SqliteSearch(db),
+    location: options.file,
+    close: () => db.destroy(),
+  };
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

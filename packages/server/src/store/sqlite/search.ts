@@ -1,0 +1,191 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.js';
+import type {
+  ConversationSearch,
+  KnowledgeChunkHit,
+  KnowledgeChunkSearch,
+  KnowledgeNodeHit,
+  KnowledgeNodeSearch,
+  MessageHit,
+  RankedId,
+  RankKey,
+  SearchEngine,
+  SearchQuery,
+  TicketSearch,
+  TimeRange,
+} from '../search.js';
+
+/** Marks the matched words in snippets; models and markdown renderers both read `**bold**`. */
+const MARK_OPEN = '**';
+const MARK_CLOSE = '**';
+const SNIPPET_TOKENS = 20;
+
+/**
+ * Renders a parsed query as an FTS5 MATCH expression in which every term is a quoted string,
+ * so FTS5 operators typed by a user are searched for as text. `any` joins terms with OR
+ * (question-style knowledge search ranks by bm25 over any word); `all` requires every term.
+ */
+export function toFtsMatch(query: SearchQuery, mode: 'all' | 'any' = 'all'): string {
+  const quoted = query.terms.map((term) => `"${term.text.replaceAll('"', '""')}"`);
+  return quoted.join(mode === 'all' ? ' ' : ' OR ');
+}
+
+function timeRange(column: RawBuilder<unknown>, range: TimeRange): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (range.after) parts.push(sql`AND ${column} >= ${range.after}`);
+  if (range.before) parts.push(sql`AND ${column} < ${range.before}`);
+  return parts.length ? sql.join(parts, sql` `) : sql``;
+}
+
+function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
+  return after ? sql`HAVING (score > ${after.score} OR (score = ${after.score} AND seq > ${after.seq}))` : sql``;
+}
+
+function likePrefix(path: string): string {
+  return `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+}
+
+function pathFilter(column: RawBuilder<unknown>, prefixes: readonly string[] | undefined): RawBuilder<unknown> {
+  if (!prefixes || prefixes.length === 0) return sql``;
+  const ors = prefixes.map((p) => sql`${column} = ${p} OR ${column} LIKE ${likePrefix(p)} ESCAPE '\\'`);
+  return sql`AND (${sql.join(ors, sql` OR `)})`;
+}
+
+function inList(values: readonly string[]): RawBuilder<unknown> {
+  return sql.join(values.map((v) => sql`${v}`));
+}
+
+export class SqliteSearch implements SearchEngine {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async conversations(p: ConversationSearch): Promise<RankedId[]> {
+    const result = await sql<RankedId>`
+      SELECT h.conversation_id AS id, MIN(h.score) AS score, c.seq AS seq
+      FROM (
+        SELECT m.conversation_id, bm25(messages_fts) AS score
+        FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+        WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId}
+        ${timeRange(sql.ref('m.created_at'), p.created)}
+      ) h JOIN conversations c ON c.id = h.conversation_id
+      WHERE 1 = 1
+      ${p.channel ? sql`AND c.channel = ${p.channel}` : sql``}
+      ${p.status ? sql`AND c.status = ${p.status}` : sql``}
+      GROUP BY h.conversation_id
+      ${afterRank(p.after)}
+      ORDER BY score, seq
+      LIMIT ${p.limit}`.execute(this.db);
+    return result.rows;
+  }
+
+  async conversationHits(p: {
+    workspaceId: string;
+    query: SearchQuery;
+    conversationIds: readonly string[];
+    created: TimeRange;
+    perParent: number;
+  }): Promise<MessageHit[]> {
+    if (p.conversationIds.length === 0) return [];
+    const result = await sql<MessageHit>`
+      SELECT parentId, messageId, createdAt, snippet FROM (
+        SELECT m.conversation_id AS parentId, m.id AS messageId, m.created_at AS createdAt,
+          snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet,
+          ROW_NUMBER() OVER (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.seq DESC) AS rn
+        FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+        WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId}
+          AND m.conversation_id IN (${inList(p.conversationIds)})
+          ${timeRange(sql.ref('m.created_at'), p.created)}
+      ) WHERE rn <= ${p.perParent}
+      ORDER BY parentId, createdAt DESC`.execute(this.db);
+    return result.rows;
+  }
+
+  async tickets(p: TicketSearch): Promise<RankedId[]> {
+    const match = toFtsMatch(p.query);
+    const result = await sql<RankedId>`
+      SELECT t.id AS id, MIN(h.score) AS score, t.seq AS seq
+      FROM (
+        SELECT t2.id AS ticket_id, bm25(tickets_fts, 2.0, 1.0) AS score
+        FROM tickets_fts JOIN tickets t2 ON t2.seq = tickets_fts.rowid
+        WHERE tickets_fts MATCH ${match} AND t2.workspace_id = ${p.workspaceId}
+        UNION ALL
+        SELECT tm.ticket_id, bm25(ticket_messages_fts) AS score
+        FROM ticket_messages_fts JOIN ticket_messages tm ON tm.seq = ticket_messages_fts.rowid
+        WHERE ticket_messages_fts MATCH ${match} AND tm.workspace_id = ${p.workspaceId}
+      ) h JOIN tickets t ON t.id = h.ticket_id
+      WHERE 1 = 1
+      ${p.status && p.status.length ? sql`AND t.status IN (${inList(p.status)})` : sql``}
+      ${timeRange(sql.ref('t.updated_at'), p.updated)}
+      GROUP BY t.id
+      ${afterRank(p.after)}
+      ORDER BY score, seq
+      LIMIT ${p.limit}`.execute(this.db);
+    return result.rows;
+  }
+
+  async ticketHits(p: {
+    workspaceId: string;
+    query: SearchQuery;
+    ticketIds: readonly string[];
+    perParent: number;
+  }): Promise<Array<Omit<MessageHit, 'messageId'> & { messageId: string | null }>> {
+    if (p.ticketIds.length === 0) return [];
+    const match = toFtsMatch(p.query);
+    const result = await sql<Omit<MessageHit, 'messageId'> & { messageId: string | null }>`
+      SELECT parentId, messageId, createdAt, snippet FROM (
+        SELECT parentId, messageId, createdAt, snippet,
+          ROW_NUMBER() OVER (PARTITION BY parentId ORDER BY messageId IS NOT NULL, createdAt DESC) AS rn
+        FROM (
+          SELECT t.id AS parentId, NULL AS messageId, t.updated_at AS createdAt,
+            snippet(tickets_fts, -1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
+          FROM tickets_fts JOIN tickets t ON t.seq = tickets_fts.rowid
+          WHERE tickets_fts MATCH ${match} AND t.workspace_id = ${p.workspaceId} AND t.id IN (${inList(p.ticketIds)})
+          UNION ALL
+          SELECT tm.ticket_id, tm.id, tm.created_at,
+            snippet(ticket_messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS})
+          FROM ticket_messages_fts JOIN ticket_messages tm ON tm.seq = ticket_messages_fts.rowid
+          WHERE ticket_messages_fts MATCH ${match} AND tm.workspace_id = ${p.workspaceId}
+            AND tm.ticket_id IN (${inList(p.ticketIds)})
+        )
+      ) WHERE rn <= ${p.perParent}
+      ORDER BY parentId, rn`.execute(this.db);
+    return result.rows;
+  }
+
+  async knowledgeChunks(p: KnowledgeChunkSearch): Promise<KnowledgeChunkHit[]> {
+    const result = await sql<Omit<KnowledgeChunkHit, 'relevance_score'> & { score: number }>`
+      SELECT kc.node_id, kc.id AS chunk_id, n.title AS node_title, n.path AS node_path,
+        kc.text AS chunk_text, bm25(knowledge_chunks_fts) AS score
+      FROM knowledge_chunks_fts
+        JOIN knowledge_chunks kc ON kc.seq = knowledge_chunks_fts.rowid
+        JOIN knowledge_nodes n ON n.id = kc.node_id
+      WHERE knowledge_chunks_fts MATCH ${toFtsMatch(p.query, 'any')} AND kc.workspace_id = ${p.workspaceId}
+      ${pathFilter(sql.ref('n.path'), p.pathPrefixes)}
+      ORDER BY score, kc.seq
+      LIMIT ${p.maxResults}`.execute(this.db);
+    return withRelevance(result.rows);
+  }
+
+  async knowledgeNodes(p: KnowledgeNodeSearch): Promise<KnowledgeNodeHit[]> {
+    const result = await sql<KnowledgeNodeHit>`
+      SELECT n.id, n.title, n.path, n.kind, n.body, n.updated_at, bm25(knowledge_nodes_fts, 3.0, 1.0) AS score, n.seq AS seq
+      FROM knowledge_nodes_fts JOIN knowledge_nodes n ON n.seq = knowledge_nodes_fts.rowid
+      WHERE knowledge_nodes_fts MATCH ${toFtsMatch(p.query)} AND n.workspace_id = ${p.workspaceId}
+      ${pathFilter(sql.ref('n.path'), p.pathPrefix ? [p.pathPrefix] : undefined)}
+      GROUP BY n.seq
+      ${afterRank(p.after)}
+      ORDER BY score, seq
+      LIMIT ${p.limit}`.execute(this.db);
+    return result.rows;
+  }
+}
+
+/** bm25 is negative with lower = better; expose 0–1 with the best hit at 1. */
+export function withRelevance<T extends { score: number }>(
+  rows: T[],
+): Array<Omit<T, 'score'> & { relevance_score: number }> {
+  const best = rows.reduce((min, row) => Math.min(min, row.score), 0);
+  return rows.map(({ score, ...rest }) => ({
+    ...rest,
+    relevance_score: best === 0 ? 0 : Math.round((score / best) * 1000) / 1000,
+  }));
+}

@@ -1,0 +1,77 @@
+import type { z } from 'zod';
+import type { Credential } from '../auth/credential.js';
+import type { Store } from '../store/store.js';
+import type { WorkspacesTable } from '../store/schema.js';
+
+/**
+ * What a tool does to the world. The kind decides the four MCP annotations (see
+ * `annotationsFor`), whether the tool needs a read_write credential, and whether it takes
+ * an idempotency key, so none of these can be set inconsistently by hand.
+ */
+export type ToolKind = 'read' | 'create' | 'update' | 'delete' | 'send';
+
+export interface ToolAnnotations {
+  title: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+const HINTS: Record<ToolKind, Omit<ToolAnnotations, 'title'>> = {
+  read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  create: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  update: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  delete: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  // A send reaches a real person outside the system and cannot be taken back.
+  send: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+};
+
+export function annotationsFor(kind: ToolKind, title: string): ToolAnnotations {
+  return { title, ...HINTS[kind] };
+}
+
+export function isWriteKind(kind: ToolKind): boolean {
+  return kind !== 'read';
+}
+
+export type Workspace = Pick<WorkspacesTable, 'id' | 'slug' | 'name'>;
+
+/** Everything a handler may use. Built per call by the MCP layer. */
+export interface ToolContext {
+  store: Store;
+  credential: Credential;
+  /** Resolves a `workspace_id` argument (id or slug) the credential was granted, else `forbidden`. */
+  workspace(idOrSlug: string): Promise<Workspace>;
+  /** Signs and checks pagination cursors (see pagination.ts). */
+  cursorKey: Buffer;
+  /** The `Idempotency-Key` HTTP header of the request, if any. */
+  idempotencyKeyHeader: string | undefined;
+  /** Server-side time, injectable so tests can fix "now". */
+  now(): Date;
+}
+
+// Handlers see the parsed (defaulted) input and must return something the output schema accepts.
+export interface ToolDefinition<
+  Input extends z.ZodObject = z.ZodObject,
+  Output extends z.ZodType = z.ZodType,
+> {
+  name: string;
+  title: string;
+  description: string;
+  kind: ToolKind;
+  input: Input;
+  output: Output;
+  handler(args: z.output<Input>, ctx: ToolContext): Promise<z.input<Output>>;
+}
+
+/** Declares a tool. Identity at run time; exists so the types tie input, output and handler together. */
+export function defineTool<Input extends z.ZodObject, Output extends z.ZodType>(
+  definition: ToolDefinition<Input, Output>,
+): ToolDefinition<Input, Output> {
+  return definition;
+}
+
+/** Any tool, for registries and the MCP layer. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<z.ZodObject, z.ZodType<any>>;

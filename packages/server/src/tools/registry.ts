@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { agentTools } from './agents.js';
+import { appointmentTools } from './appointments.js';
+import { callTools } from './calls.js';
+import { contactTools } from './contacts.js';
+import { conversationTools } from './conversations.js';
+import { customAttributeTools } from './custom-attributes.js';
+import { annotationsFor, type AnyTool, type ToolAnnotations } from './define.js';
+import { knowledgeTools } from './knowledge.js';
+import { reservationTools } from './reservations.js';
+import { skillTools } from './skills.js';
+import { ticketTools } from './tickets.js';
+import { workspaceTools } from './workspaces.js';
+
+/** Every tool, in the order tools/list shows them (grouped by surface, as on the product page). */
+export const allTools: readonly AnyTool[] = [
+  ...workspaceTools,
+  ...contactTools,
+  ...customAttributeTools,
+  ...conversationTools,
+  ...ticketTools,
+  ...callTools,
+  ...appointmentTools,
+  ...reservationTools,
+  ...knowledgeTools,
+  ...agentTools,
+  ...skillTools,
+];
+
+/**
+ * Names the product page's examples use; accepted by tools/call, never listed, so models that
+ * learned them from the docs still work without the list showing two names for one tool.
+ */
+export const TOOL_ALIASES: Readonly<Record<string, string>> = {
+  list_helpdesk_tickets: 'list_tickets',
+  get_helpdesk_ticket: 'get_ticket',
+};
+
+/** A tool as tools/list shows it. */
+export interface ListedTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  annotations: ToolAnnotations;
+}
+
+export interface ToolRegistry {
+  readonly tools: readonly AnyTool[];
+  readonly listed: readonly ListedTool[];
+  get(name: string): AnyTool | undefined;
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  // draft-07 is what MCP 2025-06-18 clients (and the SDK's validator) expect.
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-7', unrepresentable: 'any' });
+  return rest;
+}
+
+/** Built once at start-up: JSON schemas are computed here, not per request. */
+export function createRegistry(tools: readonly AnyTool[] = allTools): ToolRegistry {
+  const byName = new Map<string, AnyTool>();
+  for (const tool of tools) {
+    if (byName.has(tool.name)) throw new Error(`duplicate tool name ${tool.name}`);
+    byName.set(tool.name, tool);
+  }
+  for (const [alias, target] of Object.entries(TOOL_ALIASES)) {
+    const tool = byName.get(target);
+    if (tool) byName.set(alias, tool);
+  }
+  const listed = tools.map((tool) => ({
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: jsonSchema(tool.input, 'input'),
+    outputSchema: jsonSchema(tool.output, 'output'),
+    annotations: annotationsFor(tool.kind, tool.title),
+  }));
+  return { tools, listed, get: (name) => byName.get(name) };
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Credential } from '../src/auth/credential.js';
+import { newId, nowIso } from '../src/ids.js';
+import { openSqliteStore } from '../src/store/sqlite/open.js';
+import type { Store } from '../src/store/store.js';
+import type { AnyTool, ToolContext, Workspace } from '../src/tools/define.js';
+import { executeTool, type CallToolResult } from '../src/tools/execute.js';
+import { workspaceResolver } from '../src/tools/workspace-access.js';
+
+export interface TestStore {
+  store: Store;
+  dir: string;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh SQLite database file in a temporary directory: real SQLite, real migrations. */
+export async function createTestStore(): Promise<TestStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-test-'));
+  const store = await openSqliteStore({ file: join(dir, 'conduit.db') });
+  return {
+    store,
+    dir,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createWorkspace(store: Store, slug: string, name = slug): Promise<Workspace> {
+  const workspace = { id: newId('wp'), slug, name, created_at: nowIso() };
+  await store.db.insertInto('workspaces').values(workspace).execute();
+  return { id: workspace.id, slug, name };
+}
+
+export function credentialFor(workspaces: Workspace[], access: Credential['access'] = 'read_write'): Credential {
+  return {
+    kind: 'api_token',
+    id: 'tok_test',
+    userId: null,
+    access,
+    scopes: access === 'read_write' ? ['mcp:read', 'mcp:write'] : ['mcp:read'],
+    workspaceIds: new Set(workspaces.map((w) => w.id)),
+  };
+}
+
+export function testContext(store: Store, credential: Credential, overrides: Partial<ToolContext> = {}): ToolContext {
+  return {
+    store,
+    credential,
+    workspace: workspaceResolver(store, credential),
+    cursorKey: Buffer.alloc(32, 7),
+    idempotencyKeyHeader: undefined,
+    now: () => new Date(),
+    ...overrides,
+  };
+}
+
+/** Runs a tool the way tools/call does: input validation, handler, output validation. */
+export function call(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
+  return executeTool(tool, args, ctx);
+}
+
+/** Runs a tool and returns its structured output, failing the test on an error result. */
+export async function callOk<T = Record<string, unknown>>(
+  tool: AnyTool,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+): Promise<T> {
+  const result = await executeTool(tool, args, ctx);
+  if (result.isError) throw new Error(`expected success, got ${result.content[0]?.text}`);
+  return result.structuredContent as T;
+}
+
+/** Runs a tool and returns the error text (`code: message`), failing the test on success. */
+export async function callError(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<string> {
+  const result = await executeTool(tool, args, ctx);
+  if (!result.isError) throw new Error(`expected an error, got ${result.content[0]?.text}`);
+  return result.content[0]?.text ?? '';
+}
