@@ -5,7 +5,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 export type IdPrefix =
   | 'wp' | 'sd' | 'us' | 'ct' | 'cv' | 'msg' | 'tk' | 'tm' | 'cl' | 'ap' | 'rs'
-  | 'kn' | 'kc' | 'ag' | 'sk' | 'ca' | 'tok';
+  | 'kn' | 'kc' | 'ag' | 'sk' | 'ca' | 'tok' | 'ob';
 
 /** Encodes bytes as base32 (5 bits a character), for ids and secrets. */
 export function base32(bytes: Uint8Array): string {

@@ -30,6 +30,8 @@ export interface Database {
   knowledge_chunks: KnowledgeChunksTable;
   agents: AgentsTable;
   skills: SkillsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
 }
 
 /** 0 or 1: SQLite has no boolean type. */
@@ -339,6 +341,39 @@ export interface SkillsTable {
   allowed_tools: string;
   tags: string;
   enabled: Flag;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdempotencyKeysTable {
+  workspace_id: string;
+  tool: string;
+  key: string;
+  /** SHA-256 of the canonical arguments, to tell a retry from a reuse of the key. */
+  request_hash: string;
+  /** The stored tool result (JSON), replayed for retries. */
+  response: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/** One row per outbound message to deliver; written in the same transaction as the message. */
+export interface OutboxTable {
+  seq: Generated<number>;
+  id: string;
+  workspace_id: string;
+  message_id: string;
+  message_kind: 'conversation' | 'ticket';
+  /** JSON: what the receiver gets (channel, addresses, body…). */
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: string;
+  /** A worker's claim on the row; another worker may take it after this time. */
+  locked_until: string | null;
+  last_error: string | null;
   created_at: string;
   updated_at: string;
 }

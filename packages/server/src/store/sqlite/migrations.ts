@@ -162,4 +162,16 @@ const INITIAL_SCHEMA = [
     name TEXT NOT NULL, description TEXT, body TEXT NOT NULL, allowed_tools TEXT NOT NULL DEFAULT '[]',
     tags TEXT NOT NULL DEFAULT '[]', enabled INTEGER NOT NULL DEFAULT 1, created_at ${TS}, updated_at ${TS})`,
   `CREATE INDEX skills_ws ON skills (workspace_id, created_at, id)`,
+
+  `CREATE TABLE idempotency_keys (
+    workspace_id TEXT NOT NULL, tool TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+    response TEXT NOT NULL, created_at ${TS}, expires_at ${TS}, PRIMARY KEY (workspace_id, tool, key))`,
+  `CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at)`,
+
+  `CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE, message_kind TEXT NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at ${TS}, locked_until TEXT, last_error TEXT, created_at ${TS}, updated_at ${TS})`,
+  `CREATE INDEX outbox_due ON outbox (status, next_attempt_at)`,
 ];
