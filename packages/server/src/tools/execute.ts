@@ -1,6 +1,9 @@
 import type { z } from 'zod';
-import type { AnyTool, ToolContext } from './define.js';
+import { canWrite } from '../auth/credential.js';
+import { isUniqueViolation } from '../store/errors.js';
+import { isWriteKind, type AnyTool, type ToolContext } from './define.js';
 import { ToolError } from './errors.js';
+import { findReplay, pickIdempotencyKey, remember, requestHash } from './idempotency.js';
 
 /** The result of tools/call as MCP defines it (2025-06-18). */
 export interface CallToolResult {
@@ -45,11 +48,51 @@ export async function executeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolCont
   if (!parsed.success) {
     return errorResult(new ToolError('invalid_argument', describeIssues(parsed.error)));
   }
+  const args = parsed.data as Record<string, unknown>;
   try {
-    const output = tool.output.parse(await tool.handler(parsed.data, ctx)) as Record<string, unknown>;
-    return successResult(output);
+    return isWriteKind(tool.kind) ? await executeWrite(tool, args, ctx) : await run(tool, args, ctx);
   } catch (error) {
     if (error instanceof ToolError) return errorResult(error);
+    throw error;
+  }
+}
+
+async function run(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
+  return successResult(tool.output.parse(await tool.handler(args, ctx)) as Record<string, unknown>);
+}
+
+/**
+ * A write runs in one transaction together with its idempotency record: either both the write
+ * and the key are committed or neither is, so a crash can leave neither a write without its key
+ * (a retry would write again) nor a key without its write (a retry would replay nothing).
+ * Rejections (validation, auth, tool errors) roll back and store no key, so they can be retried.
+ */
+async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
+  if (!canWrite(ctx.credential)) {
+    throw new ToolError('forbidden', `${tool.name} needs a read_write credential with the mcp:write scope.`);
+  }
+  const key = pickIdempotencyKey(args.idempotency_key, ctx.idempotencyKeyHeader);
+  const workspace = await ctx.workspace(String(args.workspace_id));
+  const now = ctx.now();
+  const hash = requestHash(args);
+  try {
+    return await ctx.store.db.transaction().execute(async (trx) => {
+      const scope = key === undefined ? undefined : { workspaceId: workspace.id, tool: tool.name, key };
+      if (scope) {
+        const replay = await findReplay(trx, scope, hash, now);
+        if (replay) return replay;
+      }
+      const result = await run(tool, args, { ...ctx, store: { ...ctx.store, db: trx } });
+      if (scope) await remember(trx, scope, hash, result, now);
+      return result;
+    });
+  } catch (error) {
+    // Another request with the same key committed first while this one ran (possible where
+    // transactions run concurrently, as on PostgreSQL): this one rolled back, the caller retries
+    // and gets the replay.
+    if (key !== undefined && isUniqueViolation(error) && String((error as Error).message).includes('idempotency_keys')) {
+      throw new ToolError('idempotency_key_in_use', `a request with idempotency key "${key}" is still in progress; retry shortly.`);
+    }
     throw error;
   }
 }

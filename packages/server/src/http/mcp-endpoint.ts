@@ -1,0 +1,137 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { canWrite, type Credential } from '../auth/credential.js';
+import {
+  JSONRPC,
+  jsonRpcMessageSchema,
+  jsonRpcResponseSchema,
+  rpcError,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JsonRpcRequest,
+  type ProtocolHandler,
+} from '../mcp/protocol.js';
+import type { Store } from '../store/store.js';
+import { isWriteKind, type ToolContext } from '../tools/define.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import { workspaceResolver } from '../tools/workspace-access.js';
+import { BodyTooLargeError, readBody } from './body.js';
+import { sendError, sendJson } from './respond.js';
+
+/** Verifies a bearer token of one kind; null means "not valid", never "not mine" for a token of its kind. */
+export type BearerVerifier = (token: string) => Promise<Credential | null>;
+
+export interface McpEndpointDeps {
+  store: Store;
+  registry: ToolRegistry;
+  protocol: ProtocolHandler;
+  verify: BearerVerifier;
+  cursorKey: Buffer;
+  /** URL of the protected-resource metadata document, for WWW-Authenticate. */
+  resourceMetadataUrl: string;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+function bearerChallenge(metadataUrl: string, extra = ''): string {
+  return `Bearer ${extra}resource_metadata="${metadataUrl}"`;
+}
+
+function bearerToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+function singleHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** POST /v1/mcp: one JSON-RPC message in, one JSON response (or 202) out. */
+export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<void> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(contentType)) {
+    return sendJson(res, 415, rpcError(null, JSONRPC.INVALID_REQUEST, 'Content-Type must be application/json'));
+  }
+  const version = singleHeader(req, 'mcp-protocol-version');
+  if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return sendJson(
+      res,
+      400,
+      rpcError(null, JSONRPC.INVALID_REQUEST, `Unsupported MCP-Protocol-Version "${version}"; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`),
+    );
+  }
+
+  // Authenticate before reading the body: an unauthenticated client learns nothing and costs little.
+  const token = bearerToken(req);
+  if (!token) {
+    return sendError(res, 401, 'invalid_request', 'Missing bearer token: send Authorization: Bearer <token>.', {
+      'www-authenticate': bearerChallenge(deps.resourceMetadataUrl),
+    });
+  }
+  const credential = await deps.verify(token);
+  if (!credential) {
+    return sendError(res, 401, 'invalid_token', 'The access token is missing, expired, revoked or not for this server.', {
+      'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="invalid_token", '),
+    });
+  }
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse((await readBody(req, deps.maxBodyBytes)).toString('utf8'));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return sendJson(res, 413, rpcError(null, JSONRPC.INVALID_REQUEST, `Request body too large (limit ${error.limit} bytes)`));
+    }
+    return sendJson(res, 400, rpcError(null, JSONRPC.PARSE_ERROR, 'Parse error: body is not valid JSON'));
+  }
+  if (Array.isArray(raw)) {
+    return sendJson(res, 400, rpcError(null, JSONRPC.INVALID_REQUEST, 'JSON-RPC batches are not supported (MCP 2025-06-18): send one message per request'));
+  }
+  const parsed = jsonRpcMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    if (jsonRpcResponseSchema.safeParse(raw).success) {
+      res.writeHead(202).end(); // a response to a server request: stateless mode sends none, nothing to do
+      return;
+    }
+    return sendJson(res, 400, rpcError(null, JSONRPC.INVALID_REQUEST, 'Invalid JSON-RPC request'));
+  }
+  const message = parsed.data as JsonRpcRequest;
+
+  if (message.method === 'tools/call' && message.id !== undefined) {
+    const tool = deps.registry.get(String(message.params?.name ?? ''));
+    if (tool && isWriteKind(tool.kind) && !canWrite(credential)) {
+      // HTTP 403 rather than a tool error: the credential, not the call, is what must change.
+      return sendJson(
+        res,
+        403,
+        rpcError(message.id, JSONRPC.INVALID_REQUEST, `insufficient_scope: ${tool.name} is a write tool and needs a read_write token or the mcp:write scope`),
+        {
+          'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="insufficient_scope", scope="mcp:read mcp:write", '),
+        },
+      );
+    }
+  }
+
+  const context = (): ToolContext => ({
+    store: deps.store,
+    credential,
+    workspace: workspaceResolver(deps.store, credential),
+    cursorKey: deps.cursorKey,
+    idempotencyKeyHeader: singleHeader(req, 'idempotency-key'),
+    now: () => new Date(),
+  });
+  let response;
+  try {
+    response = await deps.protocol.handle(message, context);
+  } catch (error) {
+    deps.logger.error({ err: error, method: message.method, tool: message.params?.name, credential: credential.id }, 'request failed');
+    response = rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, 'Internal error; the server logged the details.');
+  }
+  if (response === null) {
+    res.writeHead(202).end();
+    return;
+  }
+  sendJson(res, 200, response);
+}

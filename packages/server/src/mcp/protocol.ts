@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { ToolContext } from '../tools/define.js';
+import { executeTool, type CallToolResult } from '../tools/execute.js';
+import type { ToolRegistry } from '../tools/registry.js';
+
+/**
+ * The MCP methods this server answers, as a stateless JSON-RPC dispatcher. We answer them
+ * directly instead of building an SDK McpServer per request: the tool list and its JSON schemas
+ * are built once at start-up and a call costs one parse, one handler and one stringify.
+ */
+
+export const LATEST_PROTOCOL_VERSION = '2025-06-18';
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26'];
+
+export const JSONRPC = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+} as const;
+
+export type RequestId = string | number;
+
+export interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id?: RequestId | undefined;
+  method: string;
+  params?: Record<string, unknown> | undefined;
+}
+
+export type JsonRpcResponse =
+  | { jsonrpc: '2.0'; id: RequestId; result: unknown }
+  | { jsonrpc: '2.0'; id: RequestId | null; error: { code: number; message: string; data?: unknown } };
+
+export const jsonRpcMessageSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string(), z.number().int()]).optional(),
+  method: z.string().min(1).max(200),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** A JSON-RPC response (to a server-to-client request); stateless mode never sends those, so they are ignored. */
+export const jsonRpcResponseSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string(), z.number()]),
+  result: z.unknown().optional(),
+  error: z.unknown().optional(),
+});
+
+export function rpcError(id: RequestId | null, code: number, message: string, data?: unknown): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
+}
+
+const callParamsSchema = z.object({
+  name: z.string().min(1).max(200),
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  _meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+const initializeParamsSchema = z.object({
+  protocolVersion: z.string(),
+  capabilities: z.record(z.string(), z.unknown()).optional(),
+  clientInfo: z.object({ name: z.string(), version: z.string() }).passthrough().optional(),
+});
+
+export interface ServerIdentity {
+  name: string;
+  version: string;
+  instructions: string;
+}
+
+export interface ProtocolHandler {
+  /** Answers one request, or null for a notification. `context` is built only when a tool runs. */
+  handle(message: JsonRpcRequest, context: () => ToolContext): Promise<JsonRpcResponse | null>;
+}
+
+export function negotiateVersion(requested: string): string {
+  return SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
+}
+
+export function createProtocolHandler(registry: ToolRegistry, identity: ServerIdentity): ProtocolHandler {
+  const toolsList = { tools: registry.listed };
+
+  async function handle(message: JsonRpcRequest, context: () => ToolContext): Promise<JsonRpcResponse | null> {
+    const { id, method } = message;
+    if (id === undefined) return null; // notifications (initialized, cancelled…) need no answer
+    switch (method) {
+      case 'initialize': {
+        const params = initializeParamsSchema.safeParse(message.params ?? {});
+        if (!params.success) return rpcError(id, JSONRPC.INVALID_PARAMS, 'initialize needs protocolVersion');
+        return {
+          jsonrpc: '2.0',
+          id,
+          result: {
+            protocolVersion: negotiateVersion(params.data.protocolVersion),
+            capabilities: { tools: { listChanged: false } },
+            serverInfo: { name: identity.name, title: 'Conduit', version: identity.version },
+            instructions: identity.instructions,
+          },
+        };
+      }
+      case 'ping':
+        return { jsonrpc: '2.0', id, result: {} };
+      case 'tools/list':
+        return { jsonrpc: '2.0', id, result: toolsList };
+      case 'tools/call': {
+        const params = callParamsSchema.safeParse(message.params ?? {});
+        if (!params.success) return rpcError(id, JSONRPC.INVALID_PARAMS, 'tools/call needs params.name (string) and params.arguments (object)');
+        const tool = registry.get(params.data.name);
+        if (!tool) return rpcError(id, JSONRPC.INVALID_PARAMS, `Unknown tool: ${params.data.name}`);
+        const result: CallToolResult = await executeTool(tool, params.data.arguments ?? {}, context());
+        return { jsonrpc: '2.0', id, result };
+      }
+      default:
+        return rpcError(id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${method}`);
+    }
+  }
+
+  return { handle };
+}

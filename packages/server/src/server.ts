@@ -1,0 +1,120 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { looksLikeApiToken, verifyApiToken } from './auth/api-tokens.js';
+import type { Credential } from './auth/credential.js';
+import { createOriginPolicy } from './http/origin.js';
+import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
+import { createProtocolHandler } from './mcp/protocol.js';
+import { openStore } from './store/open.js';
+import { serverKey } from './store/settings.js';
+import type { Store } from './store/store.js';
+import { pruneIdempotencyKeys } from './tools/idempotency.js';
+import { createRegistry } from './tools/registry.js';
+import { SERVER_VERSION } from './version.js';
+
+export interface ConduitServerOptions {
+  host?: string;
+  port?: number;
+  /** The URL clients use to reach this server (scheme://host[:port]), behind any proxy. */
+  publicUrl?: string;
+  dataDir?: string;
+  database?: string;
+  /** Use this store instead of opening one (tests, embedding). It is not closed by close(). */
+  store?: Store;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  maxBodyBytes?: number;
+  logger?: Logger;
+}
+
+export interface ConduitServer {
+  readonly store: Store;
+  /** The public base URL, e.g. http://127.0.0.1:8787. */
+  readonly url: string;
+  /** The MCP endpoint, e.g. http://127.0.0.1:8787/v1/mcp. */
+  readonly mcpUrl: string;
+  readonly httpServer: Server;
+  close(): Promise<void>;
+}
+
+const INSTRUCTIONS = [
+  'Conduit gives access to a support team\'s contacts, conversations, tickets, calls, appointments, reservations, knowledge base, agents and skills.',
+  'Start by calling list_workspaces and use one workspace id or slug as workspace_id for every other call in this session.',
+  'Tools starting with send_ reach real customers: only call them when the user asked to send, and pass a fresh idempotency_key (a UUID) per logical send so retries never send twice.',
+].join(' ');
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Starts the HTTP server (listening) and returns once it accepts connections. */
+export async function createConduitServer(options: ConduitServerOptions = {}): Promise<ConduitServer> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database }));
+  const registry = createRegistry();
+  const cursorKey = await serverKey(store, 'cursor_key');
+
+  const httpServer = createServer({ keepAliveTimeout: 65_000 });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port ?? 8787, host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const publicUrl = new URL(options.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const base = publicUrl.origin;
+  const resourceMetadataUrl = `${base}${RESOURCE_METADATA_PATH}`;
+
+  const verify = async (token: string): Promise<Credential | null> =>
+    looksLikeApiToken(token) ? verifyApiToken(store, token) : null;
+  const extraRoutes: RouteHandler[] = [];
+  httpServer.on(
+    'request',
+    createRouter({
+      mcp: {
+        store,
+        registry,
+        protocol: createProtocolHandler(registry, { name: 'conduit-mcp-server', version: SERVER_VERSION, instructions: INSTRUCTIONS }),
+        verify,
+        cursorKey,
+        resourceMetadataUrl,
+        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        logger,
+      },
+      origin: createOriginPolicy({
+        publicUrl,
+        bindHost: host,
+        port,
+        extraHosts: options.allowedHosts,
+        extraOrigins: options.allowedOrigins,
+      }),
+      resourceMetadata: {
+        resource: `${base}${MCP_PATH}`,
+        scopes_supported: ['mcp:read', 'mcp:write'],
+        bearer_methods_supported: ['header'],
+        resource_name: 'Conduit MCP',
+      },
+      extraRoutes,
+      logger,
+    }),
+  );
+
+  const prune = setInterval(() => {
+    pruneIdempotencyKeys(store.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key pruning failed'));
+  }, PRUNE_INTERVAL_MS);
+  prune.unref();
+
+  return {
+    store,
+    url: base,
+    mcpUrl: `${base}${MCP_PATH}`,
+    httpServer,
+    async close() {
+      clearInterval(prune);
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+      if (!options.store) await store.close();
+    },
+  };
+}
