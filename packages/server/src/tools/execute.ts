@@ -74,7 +74,8 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
   const key = pickIdempotencyKey(args.idempotency_key, ctx.idempotencyKeyHeader);
   const workspace = await ctx.workspace(String(args.workspace_id));
   const now = ctx.now();
-  const hash = requestHash(args);
+  // The slug and the id name the same workspace: a retry may use either.
+  const hash = requestHash({ ...args, workspace_id: workspace.id });
   try {
     return await ctx.store.db.transaction().execute(async (trx) => {
       const scope = key === undefined ? undefined : { workspaceId: workspace.id, tool: tool.name, key };

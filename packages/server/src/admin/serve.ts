@@ -1,0 +1,94 @@
+import { Command } from 'commander';
+import { createApiToken } from '../auth/api-tokens.js';
+import { seedDemo } from '../demo/seed.js';
+import { createConduitServer } from '../server.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { withStoreOptions, type StoreOptions } from './context.js';
+
+interface ServeOptions extends StoreOptions {
+  host: string;
+  port: string;
+  publicUrl?: string;
+  demo?: boolean;
+  allowedHosts?: string;
+  allowedOrigins?: string;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** Seeds demo data into an empty store and returns what to print, or why not. */
+async function prepareDemo(store: Store): Promise<string[]> {
+  const existing = await store.db.selectFrom('workspaces').select('slug').where('slug', '=', 'acme-hotels').executeTakeFirst();
+  if (existing) {
+    return [
+      'Demo data already present (acme-hotels). Tokens are shown only once; create another with:',
+      '  conduit-mcp-server tokens create --workspace acme-hotels --access read_write',
+    ];
+  }
+  const demo = await seedDemo(store);
+  const { token } = await createApiToken(store, {
+    name: 'demo',
+    access: 'read_write',
+    workspaceIds: demo.workspaces.map((w) => w.id),
+    expiresAt: null,
+  });
+  return [
+    `Demo data created: ${demo.workspaces.map((w) => w.slug).join(', ')}`,
+    `  Sign in (OAuth consent page): ${demo.user.email} / ${demo.user.password}`,
+    `  API token (read_write, shown once): ${token}`,
+  ];
+}
+
+export function serveCommand(): Command {
+  return withStoreOptions(
+    new Command('serve')
+      .description('run the MCP server (POST /v1/mcp)')
+      .option('--host <host>', 'interface to listen on (env HOST)', process.env.HOST ?? '127.0.0.1')
+      .option('--port <port>', 'port to listen on, 0 for any free port (env PORT)', process.env.PORT ?? '8787')
+      .option('--public-url <url>', 'URL clients reach this server at, e.g. https://mcp.example.com (env CONDUIT_PUBLIC_URL)', process.env.CONDUIT_PUBLIC_URL)
+      .option('--allowed-hosts <hosts>', 'extra Host header values to accept, comma-separated (DNS-rebinding protection)')
+      .option('--allowed-origins <origins>', 'extra browser Origins to accept, comma-separated')
+      .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
+  ).action(async (opts: ServeOptions) => {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
+    const store = await openStore({ dataDir: opts.dataDir, database: opts.database });
+    const demoLines = opts.demo ? await prepareDemo(store) : [];
+    const server = await createConduitServer({
+      store,
+      host: opts.host,
+      port,
+      publicUrl: opts.publicUrl,
+      allowedHosts: list(opts.allowedHosts),
+      allowedOrigins: list(opts.allowedOrigins),
+    });
+    const lines = [
+      `Conduit MCP server ${server.mcpUrl}`,
+      `  database: ${store.location}`,
+      ...demoLines,
+      'Connect:',
+      `  npx conduit-mcp login --url ${server.mcpUrl}   (then add \`npx conduit-mcp --url ${server.mcpUrl}\` to your MCP client)`,
+      `  or any MCP client with header  Authorization: Bearer <capi_ token>`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`${signal}: shutting down\n`);
+      // Stop accepting, finish in-flight requests, then close the database.
+      server
+        .close()
+        .then(() => store.close())
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1));
+      setTimeout(() => process.exit(1), 10_000).unref();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { migrateCommand, seedCommand } from './admin/maintenance.js';
+import { serveCommand } from './admin/serve.js';
+import { tokensCommand } from './admin/tokens.js';
+import { usersCommand } from './admin/users.js';
+import { workspacesCommand } from './admin/workspaces.js';
+import { SERVER_VERSION } from './version.js';
+
+const program = new Command('conduit-mcp-server')
+  .description('Self-hosted Conduit MCP server: the support tool catalog over streamable HTTP.')
+  .version(SERVER_VERSION)
+  .showHelpAfterError()
+  .addCommand(serveCommand())
+  .addCommand(migrateCommand())
+  .addCommand(seedCommand())
+  .addCommand(workspacesCommand())
+  .addCommand(usersCommand())
+  .addCommand(tokensCommand());
+
+program.exitOverride();
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
