@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+/** The built server CLI, as `npx conduit-mcp-server` would run it. */
+export const SERVER_CLI = join(dirname(require.resolve('@conduit-mcp/server/package.json')), 'dist', 'cli.js');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  dataDir: string;
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  mcpUrl: string;
+  /** The read_write demo token printed by `serve --demo` on first start. */
+  token: string | undefined;
+  demoUser: { email: string; password: string } | undefined;
+  /** Everything the process printed so far (stdout + stderr). */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL (a crash) and wait for exit. */
+  kill(): Promise<number | null>;
+  /** Removes the data dir (after stop). */
+  cleanup(): void;
+}
+
+export interface StartOptions {
+  demo?: boolean;
+  dataDir?: string;
+  port?: number;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for the listening banner. */
+  timeoutMs?: number;
+}
+
+/** Starts `conduit-mcp-server serve` as a real process and waits until it prints its URL. */
+export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'conduit-e2e-'));
+  const args = [SERVER_CLI, 'serve', '--data-dir', dataDir, '--port', String(options.port ?? 0), ...(options.demo ? ['--demo'] : []), ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const mcpUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const check = () => {
+      const match = /Conduit MCP server (\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before starting:\n${output}`));
+    });
+  });
+  const token = /API token \(read_write, shown once\): (capi_\S+)/.exec(output)?.[1];
+  const login = /Sign in \(OAuth consent page\): (\S+) \/ (\S+)/.exec(output);
+  const waitExit = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return {
+    child,
+    dataDir,
+    url: new URL(mcpUrl).origin,
+    mcpUrl,
+    token,
+    demoUser: login?.[1] && login[2] ? { email: login[1], password: login[2] } : undefined,
+    output: () => output,
+    stop: () => waitExit('SIGTERM'),
+    kill: () => waitExit('SIGKILL'),
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
