@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { looksLikeApiToken, verifyApiToken } from './auth/api-tokens.js';
 import type { Credential } from './auth/credential.js';
+import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
 import { createOriginPolicy } from './http/origin.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
 import { createProtocolHandler } from './mcp/protocol.js';
@@ -26,6 +27,8 @@ export interface ConduitServerOptions {
   allowedOrigins?: string[];
   maxBodyBytes?: number;
   logger?: Logger;
+  /** Outbox delivery (webhook or local log); false to not run a worker in this process. */
+  delivery?: DeliveryOptions | false;
 }
 
 export interface ConduitServer {
@@ -98,6 +101,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     }),
   );
 
+  const delivery = options.delivery === false ? null : startDeliveryWorker(store, logger, options.delivery ?? {});
   const prune = setInterval(() => {
     pruneIdempotencyKeys(store.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key pruning failed'));
   }, PRUNE_INTERVAL_MS);
@@ -114,6 +118,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         httpServer.close(() => resolve());
         httpServer.closeIdleConnections();
       });
+      await delivery?.stop();
       if (!options.store) await store.close();
     },
   };

@@ -13,6 +13,7 @@ interface ServeOptions extends StoreOptions {
   demo?: boolean;
   allowedHosts?: string;
   allowedOrigins?: string;
+  deliveryWebhook?: string;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -51,8 +52,12 @@ export function serveCommand(): Command {
       .option('--public-url <url>', 'URL clients reach this server at, e.g. https://mcp.example.com (env CONDUIT_PUBLIC_URL)', process.env.CONDUIT_PUBLIC_URL)
       .option('--allowed-hosts <hosts>', 'extra Host header values to accept, comma-separated (DNS-rebinding protection)')
       .option('--allowed-origins <origins>', 'extra browser Origins to accept, comma-separated')
+      .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
   ).action(async (opts: ServeOptions) => {
+    if (opts.deliveryWebhook && !process.env.CONDUIT_DELIVERY_SECRET) {
+      throw new Error('--delivery-webhook needs the signing secret in env CONDUIT_DELIVERY_SECRET');
+    }
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
     const store = await openStore({ dataDir: opts.dataDir, database: opts.database });
@@ -64,10 +69,12 @@ export function serveCommand(): Command {
       publicUrl: opts.publicUrl,
       allowedHosts: list(opts.allowedHosts),
       allowedOrigins: list(opts.allowedOrigins),
+      delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET },
     });
     const lines = [
       `Conduit MCP server ${server.mcpUrl}`,
       `  database: ${store.location}`,
+      `  delivery: ${opts.deliveryWebhook ? `webhook ${new URL(opts.deliveryWebhook).origin}` : 'local log (no --delivery-webhook)'}`,
       ...demoLines,
       'Connect:',
       `  npx conduit-mcp login --url ${server.mcpUrl}   (then add \`npx conduit-mcp --url ${server.mcpUrl}\` to your MCP client)`,
