@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// Server benchmark: one run, side by side, same machine, same load generator (autocannon):
+//   (a) bare node:http with a fixed JSON body — the ceiling
+//   (b) the MCP SDK's minimal stateless server with one trivial tool — the peer
+//   (c) conduit-mcp-server: get_contact and search_conversations with an API token,
+//       at several data sizes (demo data at --scales), to show how search grows with volume.
+// Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 1,30,300]
+// Seeded data dirs are cached under $TMPDIR/conduit-bench (deterministic demo data), so reruns skip seeding.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '..', 'dist', 'cli.js');
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    scales: { type: 'string', default: '1,30,300' },
+    database: { type: 'string' },
+  },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const scales = values.scales.split(',').map(Number);
+
+function start(args, env = {}) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const port = /listening (\d+)/.exec(out)?.[1] ?? /Conduit MCP server http:\/\/[^:]+:(\d+)/.exec(out)?.[1];
+      if (port) resolve({ child, port: Number(port) });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
+  });
+}
+
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+async function load(name, port, body, headers = {}) {
+  const run = (seconds) =>
+    autocannon({
+      url: `http://127.0.0.1:${port}/v1/mcp`,
+      method: 'POST',
+      connections,
+      duration: seconds,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify(body),
+    });
+  await run(2); // warm-up: JIT, page cache, SQLite statement cache
+  const result = await run(duration);
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + (result.non2xx ?? 0),
+  };
+}
+
+const call = (name, args) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } });
+
+async function rpc(port, token, body) {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (json.error || json.result?.isError) throw new Error(`${JSON.stringify(body)} failed: ${JSON.stringify(json)}`);
+  return json.result.structuredContent;
+}
+
+function seeded(scale) {
+  const dir = join(tmpdir(), 'conduit-bench', `scale-${scale}`);
+  const marker = join(dir, 'seeded.json');
+  if (!existsSync(marker)) {
+    mkdirSync(dir, { recursive: true });
+    process.stderr.write(`seeding demo data at scale ${scale} into ${dir}…\n`);
+    const out = execFileSync(process.execPath, [cli, 'seed', '--demo', '--scale', String(scale), '--data-dir', dir], { encoding: 'utf8' });
+    const counts = JSON.parse(/: (\{.*\})/.exec(out)[1]);
+    const token = execFileSync(process.execPath, [cli, 'tokens', 'create', '--workspace', 'acme-hotels', '--access', 'read_only', '--name', 'bench', '--data-dir', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    execFileSync('sh', ['-c', `printf '%s' '${JSON.stringify({ counts, token })}' > '${marker}'`]);
+  }
+  return { dir, ...JSON.parse(readFileSync(marker, 'utf8')) };
+}
+
+const rows = [];
+const memory = [];
+
+const bare = await start([join(here, 'peers', 'bare-http.mjs')]);
+rows.push(await load('(a) bare node:http, fixed body', bare.port, call('echo', { text: 'hi' })));
+memory.push({ name: '(a) bare node:http', ...memoryOf(bare.child.pid) });
+bare.child.kill();
+
+const sdk = await start([join(here, 'peers', 'sdk-stateless.mjs')]);
+rows.push(await load('(b) MCP SDK stateless, trivial tool', sdk.port, call('echo', { text: 'hi' })));
+memory.push({ name: '(b) MCP SDK stateless', ...memoryOf(sdk.child.pid) });
+sdk.child.kill();
+
+for (const scale of scales) {
+  const data = seeded(scale);
+  const ours = await start([cli, 'serve', '--data-dir', data.dir, '--port', '0']);
+  const auth = { authorization: `Bearer ${data.token}` };
+  const contacts = await rpc(ours.port, data.token, call('list_contacts', { workspace_id: 'acme-hotels', limit: 1 }));
+  const label = `${data.counts.messages.toLocaleString('en-US')} messages`;
+  rows.push(await load(`(c) conduit get_contact, ${label}`, ours.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
+  rows.push(await load(`(c) conduit search_conversations, ${label}`, ours.port, call('search_conversations', { workspace_id: 'acme-hotels', query: '"double charge"', limit: 20 }), auth));
+  memory.push({ name: `(c) conduit, ${label}`, ...memoryOf(ours.child.pid) });
+  ours.child.kill();
+}
+
+const ceiling = rows[0].rps;
+const peer = rows[1].rps;
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log(`\nServer benchmark: autocannon, ${connections} connections, ${duration} s per row after a 2 s warm-up, node ${process.version}, ${new Date().toISOString()}\n`);
+console.log('| workload | req/s | p50 ms | p99 ms | vs (a) | vs (b) | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt((r.rps / ceiling) * 100)}% | ${fmt(r.rps / peer, 2)}× | ${r.errors} |`);
+}
+console.log('\n| process | RSS MB at end | peak RSS MB |');
+console.log('| --- | ---: | ---: |');
+for (const m of memory) console.log(`| ${m.name} | ${fmt(m.rssMb)} | ${fmt(m.peakMb)} |`);
