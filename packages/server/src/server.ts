@@ -5,6 +5,7 @@ import { looksLikeApiToken, verifyApiToken } from './auth/api-tokens.js';
 import type { Credential } from './auth/credential.js';
 import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
 import { createOriginPolicy } from './http/origin.js';
+import { createSessionRegistry } from './http/sessions.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
 import { createProtocolHandler } from './mcp/protocol.js';
 import { openStore } from './store/open.js';
@@ -27,6 +28,8 @@ export interface ConduitServerOptions {
   allowedOrigins?: string[];
   maxBodyBytes?: number;
   logger?: Logger;
+  /** Issue Mcp-Session-Id sessions (stateless without). */
+  sessions?: boolean;
   /** Outbox delivery (webhook or local log); false to not run a worker in this process. */
   delivery?: DeliveryOptions | false;
 }
@@ -82,6 +85,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         resourceMetadataUrl,
         maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
         logger,
+        sessions: options.sessions ? createSessionRegistry() : undefined,
       },
       origin: createOriginPolicy({
         publicUrl,

@@ -14,6 +14,7 @@ interface ServeOptions extends StoreOptions {
   allowedHosts?: string;
   allowedOrigins?: string;
   deliveryWebhook?: string;
+  sessions?: boolean;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -53,6 +54,7 @@ export function serveCommand(): Command {
       .option('--allowed-hosts <hosts>', 'extra Host header values to accept, comma-separated (DNS-rebinding protection)')
       .option('--allowed-origins <origins>', 'extra browser Origins to accept, comma-separated')
       .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
+      .option('--sessions', 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)')
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
   ).action(async (opts: ServeOptions) => {
     if (opts.deliveryWebhook && !process.env.CONDUIT_DELIVERY_SECRET) {
@@ -69,6 +71,7 @@ export function serveCommand(): Command {
       publicUrl: opts.publicUrl,
       allowedHosts: list(opts.allowedHosts),
       allowedOrigins: list(opts.allowedOrigins),
+      sessions: opts.sessions,
       delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET },
     });
     const lines = [

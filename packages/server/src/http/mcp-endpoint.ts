@@ -16,6 +16,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import { workspaceResolver } from '../tools/workspace-access.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
+import type { SessionRegistry } from './sessions.js';
 
 /** Verifies a bearer token of one kind; null means "not valid", never "not mine" for a token of its kind. */
 export type BearerVerifier = (token: string) => Promise<Credential | null>;
@@ -30,7 +31,11 @@ export interface McpEndpointDeps {
   resourceMetadataUrl: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** Present when `--sessions` is on. */
+  sessions?: SessionRegistry | undefined;
 }
+
+const SESSION_HEADER = 'mcp-session-id';
 
 function bearerChallenge(metadataUrl: string, extra = ''): string {
   return `Bearer ${extra}resource_metadata="${metadataUrl}"`;
@@ -64,18 +69,8 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
   }
 
   // Authenticate before reading the body: an unauthenticated client learns nothing and costs little.
-  const token = bearerToken(req);
-  if (!token) {
-    return sendError(res, 401, 'invalid_request', 'Missing bearer token: send Authorization: Bearer <token>.', {
-      'www-authenticate': bearerChallenge(deps.resourceMetadataUrl),
-    });
-  }
-  const credential = await deps.verify(token);
-  if (!credential) {
-    return sendError(res, 401, 'invalid_token', 'The access token is missing, expired, revoked or not for this server.', {
-      'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="invalid_token", '),
-    });
-  }
+  const credential = await authenticate(req, res, deps);
+  if (!credential) return;
 
   let raw: unknown;
   try {
@@ -98,6 +93,15 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     return sendJson(res, 400, rpcError(null, JSONRPC.INVALID_REQUEST, 'Invalid JSON-RPC request'));
   }
   const message = parsed.data as JsonRpcRequest;
+
+  let sessionId: string | undefined;
+  if (deps.sessions && message.method !== 'initialize') {
+    sessionId = singleHeader(req, SESSION_HEADER);
+    if (!sessionId) return sendJson(res, 400, rpcError(message.id ?? null, JSONRPC.INVALID_REQUEST, 'Mcp-Session-Id header required: initialize first'));
+    if (!deps.sessions.touch(sessionId, credential.id)) {
+      return sendJson(res, 404, rpcError(message.id ?? null, JSONRPC.INVALID_REQUEST, 'Session not found or expired: initialize again'));
+    }
+  }
 
   if (message.method === 'tools/call' && message.id !== undefined) {
     const tool = deps.registry.get(String(message.params?.name ?? ''));
@@ -129,9 +133,43 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     deps.logger.error({ err: error, method: message.method, tool: message.params?.name, credential: credential.id }, 'request failed');
     response = rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, 'Internal error; the server logged the details.');
   }
+  const headers: Record<string, string> = {};
+  if (deps.sessions && message.method === 'initialize' && response && 'result' in response) {
+    headers[SESSION_HEADER] = deps.sessions.create(credential.id);
+  }
   if (response === null) {
-    res.writeHead(202).end();
+    res.writeHead(202, headers).end();
     return;
   }
-  sendJson(res, 200, response);
+  sendJson(res, 200, response, headers);
+}
+
+/** DELETE /v1/mcp with sessions on: the client ends its session. */
+export async function handleMcpDelete(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<void> {
+  const credential = await authenticate(req, res, deps);
+  if (!credential) return;
+  const sessionId = singleHeader(req, SESSION_HEADER);
+  if (!sessionId || !deps.sessions?.end(sessionId, credential.id)) {
+    return sendError(res, 404, 'not_found', 'No such session.');
+  }
+  res.writeHead(204).end();
+}
+
+/** Verifies the bearer token; on failure answers 401 with the RFC 9728 challenge and returns null. */
+async function authenticate(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<Credential | null> {
+  const token = bearerToken(req);
+  if (!token) {
+    sendError(res, 401, 'invalid_request', 'Missing bearer token: send Authorization: Bearer <token>.', {
+      'www-authenticate': bearerChallenge(deps.resourceMetadataUrl),
+    });
+    return null;
+  }
+  const credential = await deps.verify(token);
+  if (!credential) {
+    sendError(res, 401, 'invalid_token', 'The access token is missing, expired, revoked or not for this server.', {
+      'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="invalid_token", '),
+    });
+    return null;
+  }
+  return credential;
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { handleMcpPost, type McpEndpointDeps } from './mcp-endpoint.js';
+import { handleMcpDelete, handleMcpPost, type McpEndpointDeps } from './mcp-endpoint.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -28,12 +28,15 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
 
     if (url.pathname === MCP_PATH) {
       if (req.method === 'POST') return handleMcpPost(req, res, deps.mcp);
+      if (req.method === 'DELETE' && deps.mcp.sessions) return handleMcpDelete(req, res, deps.mcp);
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { allow: 'POST' }).end();
         return;
       }
-      // Stateless server: no SSE stream to open (GET) and no session to end (DELETE).
-      return sendError(res, 405, 'method_not_allowed', 'This endpoint accepts POST only (stateless streamable HTTP).', { allow: 'POST' });
+      // The server never sends unsolicited messages, so there is no SSE stream to open with GET;
+      // DELETE only means something with sessions on.
+      const allow = deps.mcp.sessions ? 'POST, DELETE' : 'POST';
+      return sendError(res, 405, 'method_not_allowed', `This endpoint accepts ${allow} only.`, { allow });
     }
     if (url.pathname === RESOURCE_METADATA_PATH || url.pathname === '/.well-known/oauth-protected-resource') {
       if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'GET only.', { allow: 'GET' });
