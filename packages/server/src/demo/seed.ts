@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { hashPassword } from '../auth/passwords.js';
+import { base32 } from '../ids.js';
+import type { Store } from '../store/store.js';
+import { BatchInserter } from './batch.js';
+import { seedAppointments, seedReservations } from './bookings.js';
+import { seedCalls } from './calls.js';
+import { CLINIC_PROFILE } from './clinic.js';
+import { Clock, currentMinute, DAY } from './clock.js';
+import { seedContacts } from './contacts.js';
+import type { SeedRun } from './context.js';
+import { seedConversations } from './conversations.js';
+import { HOTEL_PROFILE } from './hotel.js';
+import type { WorkspaceProfile } from './profile.js';
+import { streamRng } from './random.js';
+import { planScripts } from './scripted.js';
+import { seedKnowledge, setUpWorkspace } from './setup.js';
+import { seedTickets } from './tickets.js';
+
+export interface SeedDemoOptions {
+  /**
+   * Integer ≥ 1 (default 1). Multiplies contacts, conversations (and so messages), tickets and
+   * calls; the knowledge trees, agents, skills, appointments and reservations stay as they are.
+   * Scale 1 writes about 3,400 conversation messages; scale 300 about a million.
+   */
+  scale?: number;
+  /** Timestamps are placed relative to this (default: the current time, truncated to the minute). */
+  now?: Date;
+  /** Content (names, ids, bodies) is a pure function of the seed (default DEMO_SEED). */
+  seed?: number;
+}
+
+export interface DemoResult {
+  workspaces: Array<{ id: string; slug: string; name: string }>;
+  /** The demo login. The password exists only here: the database keeps its scrypt hash. */
+  user: { email: string; password: string };
+  /** Rows written, by table. */
+  counts: Record<string, number>;
+}
+
+export const DEMO_SEED = 0x5eed_2025;
+export const DEMO_USER_EMAIL = 'demo@acme-hotels.example';
+export const DEMO_PROFILES: readonly WorkspaceProfile[] = [HOTEL_PROFILE, CLINIC_PROFILE];
+
+/**
+ * Creates the demo workspaces (`acme-hotels`, a hotel group, and `northwind-clinic`) with
+ * realistic, internally consistent data, and a demo user who owns both. Everything is written
+ * in one transaction, in multi-row batches, generating rows as it goes, so a failure leaves no
+ * partial demo behind and memory stays flat at any scale. Throws if the demo already exists.
+ */
+export async function seedDemo(store: Store, options: SeedDemoOptions = {}): Promise<DemoResult> {
+  const scale = options.scale ?? 1;
+  if (!Number.isInteger(scale) || scale < 1) throw new Error(`Demo scale must be an integer of at least 1, got ${scale}.`);
+  const seed = options.seed ?? DEMO_SEED;
+  if (!Number.isInteger(seed)) throw new Error(`Demo seed must be an integer, got ${seed}.`);
+  const now = options.now ?? currentMinute();
+  if (Number.isNaN(now.getTime())) throw new Error('Demo "now" must be a valid date.');
+  await assertNoDemo(store);
+
+  const password = demoPassword();
+  const passwordHash = await hashPassword(password);
+  const { workspaces, counts } = await store.db.transaction().execute(async (trx) => {
+    const out = new BatchInserter(trx);
+    const clock = new Clock(now);
+    const run: SeedRun = { db: trx, out, clock, seed, scale };
+    const owner = { id: streamRng(seed, 'demo-user').id('us') };
+    await out.add('users', {
+      id: owner.id,
+      email: DEMO_USER_EMAIL,
+      name: 'Demo User',
+      password_hash: passwordHash,
+      created_at: clock.ago(600 * DAY),
+    });
+    const created: DemoResult['workspaces'] = [];
+    for (const profile of DEMO_PROFILES) {
+      const { ws, attributes } = await setUpWorkspace(run, profile, owner);
+      await seedKnowledge(ws);
+      await seedContacts(ws, attributes);
+      const plan = planScripts(ws);
+      await seedConversations(ws, plan);
+      await seedTickets(ws, plan);
+      await seedCalls(ws);
+      await seedAppointments(ws);
+      await seedReservations(ws, plan.guests);
+      created.push({ id: ws.id, slug: profile.slug, name: profile.name });
+    }
+    await out.flush();
+    return { workspaces: created, counts: { ...out.counts } };
+  });
+  // A large seed leaves a write-ahead log as big as the data; fold it into the database file.
+  if (store.dialect === 'sqlite') await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(store.db);
+  return { workspaces, user: { email: DEMO_USER_EMAIL, password }, counts };
+}
+
+async function assertNoDemo(store: Store): Promise<void> {
+  const slugs = DEMO_PROFILES.map((p) => p.slug);
+  const existing = await store.db.selectFrom('workspaces').select('slug').where('slug', 'in', slugs).orderBy('slug').execute();
+  if (existing.length > 0) {
+    throw new Error(`The demo data already exists: workspace ${existing.map((w) => `"${w.slug}"`).join(' and ')} is present. Seed the demo into an empty database.`);
+  }
+  const emails = [DEMO_USER_EMAIL, ...DEMO_PROFILES.flatMap((p) => p.staff.map((s) => s.email))];
+  const user = await store.db.selectFrom('users').select('email').where('email', 'in', emails).executeTakeFirst();
+  if (user) throw new Error(`Cannot seed the demo: a user with the demo email ${user.email} already exists.`);
+}
+
+/** 80 random bits, grouped for reading aloud: `k3v9-…`. */
+function demoPassword(): string {
+  return base32(randomBytes(10)).match(/.{4}/g)?.join('-') ?? '';
+}
