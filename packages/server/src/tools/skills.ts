@@ -1,3 +1,243 @@
-import type { AnyTool } from './define.js';
+import type { Selectable, Updateable } from 'kysely';
+import { z } from 'zod';
+import { newId } from '../ids.js';
+import type { SkillsTable } from '../store/schema.js';
+import { defineTool, type ToolContext } from './define.js';
+import { invalidArgument, notFound } from './errors.js';
+import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
+import { flag, idempotencyKeySchema, idSchema, jsonArray, timestampOut, workspaceIdSchema } from './schemas.js';
+import { assertNameFree, unique } from './unique-name.js';
 
-export const skillTools: AnyTool[] = [];
+/**
+ * list_skills is the only tool that reads a skill (the catalog has no get_skill), so it returns
+ * bodies whole: a truncated body could never be read, nor safely patched. Pages stay bounded
+ * because writes cap a body at this length; longer reference material belongs in knowledge.
+ */
+export const SKILL_BODY_MAX_CHARS = 20_000;
+
+const skillOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  body: z.string().describe('The skill\'s instructions, complete.'),
+  allowed_tools: z.array(z.string()).describe('Tools an agent may call while using this skill.'),
+  tags: z.array(z.string()),
+  enabled: z.boolean().describe('Disabled skills stay attached to agents but are not used.'),
+  created_at: timestampOut,
+  updated_at: timestampOut,
+});
+
+type SkillRow = Selectable<SkillsTable>;
+
+function toSkill(row: SkillRow): z.input<typeof skillOut> {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    body: row.body,
+    allowed_tools: jsonArray(row.allowed_tools),
+    tags: jsonArray(row.tags),
+    enabled: flag(row.enabled),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+// Field schemas shared by create_skill and patch_skill.
+const nameSchema = z.string().trim().min(1).max(100).describe('Skill name, unique in the workspace (ignoring case).');
+const bodySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(SKILL_BODY_MAX_CHARS)
+  .describe(`What an agent should do with this skill, in plain language or markdown (up to ${SKILL_BODY_MAX_CHARS} characters).`);
+const descriptionSchema = z.string().trim().min(1).max(500);
+const allowedToolsSchema = z
+  .array(z.string().min(1).max(100))
+  .max(100)
+  .describe('Names of the tools (as tools/list shows them, e.g. "list_reservations") an agent may call while using this skill. Replaces the whole list.');
+const tagsSchema = z.array(z.string().trim().min(1).max(50)).max(20).describe('Free-form labels. Replaces the whole list.');
+
+/**
+ * allowed_tools must name tools of this server's catalog: a misspelt name would silently grant
+ * nothing. registry.ts imports this module, so the catalog is loaded when a handler runs, by
+ * which time every module has finished loading, rather than through a static import cycle.
+ */
+async function checkToolNames(names: string[]): Promise<void> {
+  const { allTools, TOOL_ALIASES } = await import('./registry.js');
+  const known = new Set(allTools.map((tool) => tool.name));
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    const described = unknown.map((name) => (TOOL_ALIASES[name] ? `"${name}" (use "${TOOL_ALIASES[name]}")` : `"${name}"`));
+    throw invalidArgument(
+      `allowed_tools: ${described.join(', ')} ${unknown.length === 1 ? 'is not a tool' : 'are not tools'} of this server; use names from tools/list.`,
+      { field: 'allowed_tools', unknown_tools: unknown },
+    );
+  }
+}
+
+async function loadSkill(ctx: ToolContext, workspaceId: string, skillId: string): Promise<SkillRow> {
+  const row = await ctx.store.db
+    .selectFrom('skills')
+    .selectAll()
+    .where('id', '=', skillId)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  if (!row) throw notFound('Skill', skillId);
+  return row;
+}
+
+async function skillNames(ctx: ToolContext, workspaceId: string) {
+  return ctx.store.db.selectFrom('skills').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
+}
+
+export const listSkills = defineTool({
+  name: 'list_skills',
+  title: 'List skills',
+  description:
+    'List the skills of a workspace (reusable instructions that agents use, each with the tools it may call), oldest first, complete with body. Bodies can be long (up to 20,000 characters): use a small limit when you only need names and ids. Attach skills to an agent with patch_agent skill_ids.',
+  kind: 'read',
+  input: z.object({ workspace_id: workspaceIdSchema, ...paginationShape }),
+  output: pageSchema(skillOut),
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const scope: CursorScope = { tool: 'list_skills', workspaceId: workspace.id, filters: args };
+    let query = ctx.store.db.selectFrom('skills').selectAll().where('workspace_id', '=', workspace.id);
+    if (args.cursor) query = query.where(afterPosition('created_at', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
+    const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(args.limit + 1).execute();
+    return toPage(rows, args.limit, toSkill, {
+      key: ctx.cursorKey,
+      scope,
+      positionOf: (row) => [row.created_at, row.seq],
+    });
+  },
+});
+
+export const createSkill = defineTool({
+  name: 'create_skill',
+  title: 'Create skill',
+  description:
+    'Create a skill: a name (unique in the workspace, ignoring case; a clash is a conflict), a body of instructions, optionally a description, the tools it may call (allowed_tools, names from tools/list), tags, and enabled (default true). A new skill does nothing until an agent lists it in skill_ids (patch_agent). Returns the new skill.',
+  kind: 'create',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    name: nameSchema,
+    body: bodySchema,
+    description: descriptionSchema.optional().describe('One line saying when the skill applies.'),
+    allowed_tools: allowedToolsSchema.default([]),
+    tags: tagsSchema.default([]),
+    enabled: z.boolean().default(true).describe('Whether agents use the skill (default true).'),
+    idempotency_key: idempotencyKeySchema,
+  }),
+  output: skillOut,
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const allowedTools = unique(args.allowed_tools);
+    await checkToolNames(allowedTools);
+    assertNameFree('skill', await skillNames(ctx, workspace.id), args.name);
+    const now = ctx.now().toISOString();
+    const id = newId('sk');
+    await ctx.store.db
+      .insertInto('skills')
+      .values({
+        id,
+        workspace_id: workspace.id,
+        name: args.name,
+        description: args.description ?? null,
+        body: args.body,
+        allowed_tools: JSON.stringify(allowedTools),
+        tags: JSON.stringify(unique(args.tags)),
+        enabled: args.enabled ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return toSkill(await loadSkill(ctx, workspace.id, id));
+  },
+});
+
+const patchableFields = ['name', 'body', 'description', 'allowed_tools', 'tags', 'enabled'] as const;
+
+export const patchSkill = defineTool({
+  name: 'patch_skill',
+  title: 'Patch skill',
+  description:
+    'Change a skill: only the fields you pass change; description: null clears it. allowed_tools and tags replace the whole list (pass the full new list). enabled: false stops agents using the skill without detaching it. Returns the updated skill.',
+  kind: 'update',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    skill_id: idSchema('sk', 'Skill'),
+    name: nameSchema.optional(),
+    body: bodySchema.optional(),
+    description: descriptionSchema.nullable().optional().describe('One line saying when the skill applies; null clears it.'),
+    allowed_tools: allowedToolsSchema.optional(),
+    tags: tagsSchema.optional(),
+    enabled: z.boolean().optional().describe('Whether agents use the skill.'),
+    idempotency_key: idempotencyKeySchema,
+  }),
+  output: skillOut,
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    if (patchableFields.every((field) => args[field] === undefined)) {
+      throw invalidArgument(`Nothing to change: pass at least one of ${patchableFields.join(', ')}.`);
+    }
+    const row = await loadSkill(ctx, workspace.id, args.skill_id);
+    const changes: Updateable<SkillsTable> = { updated_at: ctx.now().toISOString() };
+    if (args.name !== undefined) {
+      assertNameFree('skill', await skillNames(ctx, workspace.id), args.name, row.id);
+      changes.name = args.name;
+    }
+    if (args.allowed_tools !== undefined) {
+      const allowedTools = unique(args.allowed_tools);
+      await checkToolNames(allowedTools);
+      changes.allowed_tools = JSON.stringify(allowedTools);
+    }
+    if (args.body !== undefined) changes.body = args.body;
+    if (args.description !== undefined) changes.description = args.description;
+    if (args.tags !== undefined) changes.tags = JSON.stringify(unique(args.tags));
+    if (args.enabled !== undefined) changes.enabled = args.enabled ? 1 : 0;
+    await ctx.store.db.updateTable('skills').set(changes).where('id', '=', row.id).execute();
+    return toSkill(await loadSkill(ctx, workspace.id, row.id));
+  },
+});
+
+export const deleteSkill = defineTool({
+  name: 'delete_skill',
+  title: 'Delete skill',
+  description:
+    'Delete a skill permanently. Agents that use it lose it in the same step (it is removed from their skill_ids; removed_from_agent_ids lists them), so no agent is left pointing at a missing skill. To only pause it, patch_skill with enabled: false instead. Returns the deleted skill as it was; deleting it again is not_found.',
+  kind: 'delete',
+  input: z.object({ workspace_id: workspaceIdSchema, skill_id: idSchema('sk', 'Skill'), idempotency_key: idempotencyKeySchema }),
+  output: z.object({
+    deleted: z.literal(true),
+    skill: skillOut,
+    removed_from_agent_ids: z.array(z.string()).describe('Agents whose skill_ids listed this skill; they were updated.'),
+  }),
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const row = await loadSkill(ctx, workspace.id, args.skill_id);
+    const now = ctx.now().toISOString();
+    // Filtered here, not with LIKE on the JSON text: "_" in ids is a LIKE wildcard.
+    const agents = await ctx.store.db
+      .selectFrom('agents')
+      .select(['id', 'skill_ids'])
+      .where('workspace_id', '=', workspace.id)
+      .orderBy('seq')
+      .execute();
+    const removedFrom: string[] = [];
+    for (const agent of agents) {
+      const skillIds = jsonArray(agent.skill_ids);
+      if (!skillIds.includes(row.id)) continue;
+      await ctx.store.db
+        .updateTable('agents')
+        .set({ skill_ids: JSON.stringify(skillIds.filter((id) => id !== row.id)), updated_at: now })
+        .where('id', '=', agent.id)
+        .execute();
+      removedFrom.push(agent.id);
+    }
+    await ctx.store.db.deleteFrom('skills').where('id', '=', row.id).execute();
+    return { deleted: true as const, skill: toSkill(row), removed_from_agent_ids: removedFrom };
+  },
+});
+
+export const skillTools = [listSkills, createSkill, patchSkill, deleteSkill];
