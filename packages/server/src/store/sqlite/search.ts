@@ -59,14 +59,17 @@ export class SqliteSearch implements SearchEngine {
   constructor(private readonly db: Kysely<Database>) {}
 
   async conversations(p: ConversationSearch): Promise<RankedId[]> {
+    // MATERIALIZED: flattened into the grouped query, bm25() would run in an aggregate
+    // context, which FTS5 refuses ("unable to use function bm25 in the requested context").
     const result = await sql<RankedId>`
-      SELECT h.conversation_id AS id, MIN(h.score) AS score, c.seq AS seq
-      FROM (
+      WITH h AS MATERIALIZED (
         SELECT m.conversation_id, bm25(messages_fts) AS score
         FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
         WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId}
         ${timeRange(sql.ref('m.created_at'), p.created)}
-      ) h JOIN conversations c ON c.id = h.conversation_id
+      )
+      SELECT h.conversation_id AS id, MIN(h.score) AS score, c.seq AS seq
+      FROM h JOIN conversations c ON c.id = h.conversation_id
       WHERE 1 = 1
       ${p.channel ? sql`AND c.channel = ${p.channel}` : sql``}
       ${p.status ? sql`AND c.status = ${p.status}` : sql``}
@@ -166,12 +169,16 @@ export class SqliteSearch implements SearchEngine {
   }
 
   async knowledgeNodes(p: KnowledgeNodeSearch): Promise<KnowledgeNodeHit[]> {
+    // MATERIALIZED for the same reason as in conversations(): bm25() cannot run under GROUP BY.
     const result = await sql<KnowledgeNodeHit>`
-      SELECT n.id, n.title, n.path, n.kind, n.body, n.updated_at, bm25(knowledge_nodes_fts, 3.0, 1.0) AS score, n.seq AS seq
-      FROM knowledge_nodes_fts JOIN knowledge_nodes n ON n.seq = knowledge_nodes_fts.rowid
-      WHERE knowledge_nodes_fts MATCH ${toFtsMatch(p.query)} AND n.workspace_id = ${p.workspaceId}
-      ${pathFilter(sql.ref('n.path'), p.pathPrefix ? [p.pathPrefix] : undefined)}
-      GROUP BY n.seq
+      WITH h AS MATERIALIZED (
+        SELECT n.id, n.title, n.path, n.kind, n.body, n.updated_at, bm25(knowledge_nodes_fts, 3.0, 1.0) AS score, n.seq AS seq
+        FROM knowledge_nodes_fts JOIN knowledge_nodes n ON n.seq = knowledge_nodes_fts.rowid
+        WHERE knowledge_nodes_fts MATCH ${toFtsMatch(p.query)} AND n.workspace_id = ${p.workspaceId}
+        ${pathFilter(sql.ref('n.path'), p.pathPrefix ? [p.pathPrefix] : undefined)}
+      )
+      SELECT id, title, path, kind, body, updated_at, score, seq FROM h
+      GROUP BY seq
       ${afterRank(p.after)}
       ORDER BY score, seq
       LIMIT ${p.limit}`.execute(this.db);
