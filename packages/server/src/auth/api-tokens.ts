@@ -103,17 +103,16 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  */
 export async function verifyApiToken(store: Store, token: string, now = new Date()): Promise<Credential | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
-  const row = await store.db
-    .selectFrom('api_tokens')
-    .select(['id', 'access', 'expires_at', 'revoked_at', 'last_used_at'])
-    .where('token_hash', '=', hashToken(token))
-    .executeTakeFirst();
-  if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now.toISOString())) return null;
-  const workspaces = await store.db
-    .selectFrom('api_token_workspaces')
-    .select('workspace_id')
-    .where('token_id', '=', row.id)
+  // One query for the token and its workspaces: this runs on every request.
+  const rows = await store.db
+    .selectFrom('api_tokens as t')
+    .leftJoin('api_token_workspaces as w', 'w.token_id', 't.id')
+    .select(['t.id', 't.access', 't.expires_at', 't.revoked_at', 't.last_used_at', 'w.workspace_id'])
+    .where('t.token_hash', '=', hashToken(token))
     .execute();
+  const row = rows[0];
+  if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now.toISOString())) return null;
+  const workspaces = rows.flatMap((r) => (r.workspace_id ? [{ workspace_id: r.workspace_id }] : []));
   if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
     await store.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.id).execute();
   }

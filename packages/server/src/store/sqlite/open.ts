@@ -6,6 +6,7 @@ import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteSearch } from './search.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -26,7 +27,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   if (options.migrate !== false) await migrateToLatest(db);
   return {
     dialect: 'sqlite',
