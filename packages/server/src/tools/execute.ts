@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import { isWriteKind, type AnyTool, type ToolContext } from './define.js';
 import { ToolError } from './errors.js';
 import { findReplay, pickIdempotencyKey, remember, requestHash } from './idempotency.js';
+import { workspaceResolver } from './workspace-access.js';
 
 /** The result of tools/call as MCP defines it (2025-06-18). */
 export interface CallToolResult {
@@ -83,7 +84,13 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
         const replay = await findReplay(trx, scope, hash, now);
         if (replay) return replay;
       }
-      const result = await run(tool, args, { ...ctx, store: { ...ctx.store, db: trx } });
+      const store = { ...ctx.store, db: trx };
+      // Resolving the workspace again through ctx.store would wait for the connection this
+      // transaction holds (SQLite has one) and never return; it was resolved above.
+      const resolve = workspaceResolver(store, ctx.credential);
+      const inTransaction = async (idOrSlug: string) =>
+        idOrSlug === workspace.id || idOrSlug === workspace.slug ? workspace : resolve(idOrSlug);
+      const result = await run(tool, args, { ...ctx, store, workspace: inTransaction });
       if (scope) await remember(trx, scope, hash, result, now);
       return result;
     });
