@@ -88,15 +88,20 @@ export class SqliteSearch implements SearchEngine {
     perParent: number;
   }): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0) return [];
+    // MATERIALIZED: FTS5 refuses snippet() in the same SELECT as a window function.
     const result = await sql<MessageHit>`
-      SELECT parentId, messageId, createdAt, snippet FROM (
-        SELECT m.conversation_id AS parentId, m.id AS messageId, m.created_at AS createdAt,
-          snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet,
-          ROW_NUMBER() OVER (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.seq DESC) AS rn
+      WITH h AS MATERIALIZED (
+        SELECT m.conversation_id AS parentId, m.id AS messageId, m.created_at AS createdAt, m.seq AS seq,
+          snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
         FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
         WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId}
           AND m.conversation_id IN (${inList(p.conversationIds)})
           ${timeRange(sql.ref('m.created_at'), p.created)}
+      )
+      SELECT parentId, messageId, createdAt, snippet FROM (
+        SELECT parentId, messageId, createdAt, snippet,
+          ROW_NUMBER() OVER (PARTITION BY parentId ORDER BY createdAt DESC, seq DESC) AS rn
+        FROM h
       ) WHERE rn <= ${p.perParent}
       ORDER BY parentId, createdAt DESC`.execute(this.db);
     return result.rows;
@@ -133,22 +138,24 @@ export class SqliteSearch implements SearchEngine {
   }): Promise<Array<Omit<MessageHit, 'messageId'> & { messageId: string | null }>> {
     if (p.ticketIds.length === 0) return [];
     const match = toFtsMatch(p.query);
+    // MATERIALIZED for the same reason as in conversationHits().
     const result = await sql<Omit<MessageHit, 'messageId'> & { messageId: string | null }>`
+      WITH h AS MATERIALIZED (
+        SELECT t.id AS parentId, NULL AS messageId, t.updated_at AS createdAt,
+          snippet(tickets_fts, -1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
+        FROM tickets_fts JOIN tickets t ON t.seq = tickets_fts.rowid
+        WHERE tickets_fts MATCH ${match} AND t.workspace_id = ${p.workspaceId} AND t.id IN (${inList(p.ticketIds)})
+        UNION ALL
+        SELECT tm.ticket_id, tm.id, tm.created_at,
+          snippet(ticket_messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS})
+        FROM ticket_messages_fts JOIN ticket_messages tm ON tm.seq = ticket_messages_fts.rowid
+        WHERE ticket_messages_fts MATCH ${match} AND tm.workspace_id = ${p.workspaceId}
+          AND tm.ticket_id IN (${inList(p.ticketIds)})
+      )
       SELECT parentId, messageId, createdAt, snippet FROM (
         SELECT parentId, messageId, createdAt, snippet,
           ROW_NUMBER() OVER (PARTITION BY parentId ORDER BY messageId IS NOT NULL, createdAt DESC) AS rn
-        FROM (
-          SELECT t.id AS parentId, NULL AS messageId, t.updated_at AS createdAt,
-            snippet(tickets_fts, -1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
-          FROM tickets_fts JOIN tickets t ON t.seq = tickets_fts.rowid
-          WHERE tickets_fts MATCH ${match} AND t.workspace_id = ${p.workspaceId} AND t.id IN (${inList(p.ticketIds)})
-          UNION ALL
-          SELECT tm.ticket_id, tm.id, tm.created_at,
-            snippet(ticket_messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS})
-          FROM ticket_messages_fts JOIN ticket_messages tm ON tm.seq = ticket_messages_fts.rowid
-          WHERE ticket_messages_fts MATCH ${match} AND tm.workspace_id = ${p.workspaceId}
-            AND tm.ticket_id IN (${inList(p.ticketIds)})
-        )
+        FROM h
       ) WHERE rn <= ${p.perParent}
       ORDER BY parentId, rn`.execute(this.db);
     return result.rows;
