@@ -1,3 +1,315 @@
-import type { AnyTool } from './define.js';
+import type { Selectable } from 'kysely';
+import { z } from 'zod';
+import { messageBodySchema, outboundAuthor } from '../messaging/delivery.js';
+import { appendOutboundMessage, type ConversationRow, type MessageRow } from '../messaging/outbound.js';
+import type { ContactsTable } from '../store/schema.js';
+import { parseSearchQuery } from '../store/search.js';
+import { defineTool, type ToolContext } from './define.js';
+import { invalidArgument, notFound } from './errors.js';
+import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
+import { channelSchema, idempotencyKeySchema, idSchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
 
-export const conversationTools: AnyTool[] = [];
+const conversationStatusSchema = z.enum(['open', 'snoozed', 'closed']);
+
+const conversationSummary = z.object({
+  id: z.string(),
+  contact_id: z.string(),
+  contact_name: z.string().nullable().describe('"First Last" of the contact, null when the contact has no name.'),
+  channel: channelSchema,
+  status: conversationStatusSchema,
+  subject: z.string().nullable().describe('Email conversations only.'),
+  assignee_id: z.string().nullable().describe('The user (us_…) the conversation is assigned to, or null.'),
+  message_count: z.number().int(),
+  last_message_at: z.string().nullable(),
+  last_message_preview: z.string().nullable().describe('The last message, shortened to one line.'),
+  created_at: timestampOut,
+  updated_at: timestampOut,
+});
+
+const conversationOut = conversationSummary.extend({
+  contact: z.object({
+    id: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    whatsapp: z.string().nullable(),
+  }),
+  assignee: z.object({ id: z.string(), name: z.string() }).nullable(),
+});
+
+const messageOut = z.object({
+  id: z.string(),
+  direction: z.enum(['inbound', 'outbound']),
+  author: z.object({
+    type: z.enum(['contact', 'user', 'agent', 'system']),
+    id: z.string().nullable(),
+    name: z.string().nullable(),
+  }),
+  channel: channelSchema,
+  subject: z.string().nullable().describe('Email messages only.'),
+  body: z.string(),
+  status: z
+    .enum(['queued', 'sent', 'delivered', 'failed'])
+    .nullable()
+    .describe('Delivery state of an outbound message; null for inbound messages and system notes.'),
+  created_at: timestampOut,
+});
+
+type ContactName = Pick<Selectable<ContactsTable>, 'first_name' | 'last_name'>;
+
+function nameOf(contact: ContactName): string | null {
+  return [contact.first_name, contact.last_name].filter(Boolean).join(' ') || null;
+}
+
+type SummaryRow = ConversationRow & { contact_first_name: string | null; contact_last_name: string | null };
+
+function toSummary(row: SummaryRow): z.input<typeof conversationSummary> {
+  return {
+    id: row.id,
+    contact_id: row.contact_id,
+    contact_name: nameOf({ first_name: row.contact_first_name, last_name: row.contact_last_name }),
+    channel: row.channel,
+    status: row.status,
+    subject: row.subject,
+    assignee_id: row.assignee_id,
+    message_count: row.message_count,
+    last_message_at: row.last_message_at,
+    last_message_preview: row.last_message_preview,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function toMessage(row: MessageRow): z.input<typeof messageOut> {
+  return {
+    id: row.id,
+    direction: row.direction,
+    author: { type: row.author_type, id: row.author_id, name: row.author_name },
+    channel: row.channel,
+    subject: row.subject,
+    body: row.body,
+    status: row.status,
+    created_at: row.created_at,
+  };
+}
+
+/** Conversations of one workspace with their contact's name, the base of every conversation read. */
+function summaries(ctx: ToolContext, workspaceId: string) {
+  return ctx.store.db
+    .selectFrom('conversations as c')
+    .leftJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .selectAll('c')
+    .select(['ct.first_name as contact_first_name', 'ct.last_name as contact_last_name'])
+    .where('c.workspace_id', '=', workspaceId);
+}
+
+async function loadConversation(ctx: ToolContext, workspaceId: string, conversationId: string): Promise<ConversationRow> {
+  const row = await ctx.store.db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('id', '=', conversationId)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  if (!row) throw notFound('Conversation', conversationId);
+  return row;
+}
+
+const conversationIdSchema = idSchema('cv', 'Conversation');
+
+export const listConversations = defineTool({
+  name: 'list_conversations',
+  title: 'List conversations',
+  description:
+    'List conversations (SMS, email, WhatsApp, webchat, voice threads with contacts), most recently updated first. Filter by status, channel, contact, assignee or update time; e.g. to find conversations touched in the last 24 hours, pass updated_after. Returns summaries with the contact name and a last_message_preview; use list_conversation_messages for the transcript, and search_conversations to find what was said.',
+  kind: 'read',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    status: conversationStatusSchema.optional().describe('Only conversations in this status.'),
+    channel: channelSchema.optional().describe('Only conversations on this channel.'),
+    contact_id: idSchema('ct', 'Contact').optional().describe('Only this contact\'s conversations (ct_…).'),
+    assignee_id: idSchema('us', 'User').optional().describe('Only conversations assigned to this user (us_…).'),
+    updated_after: timeFilter('Only conversations updated at or after this time.'),
+    updated_before: timeFilter('Only conversations updated before this time.'),
+    ...paginationShape,
+  }),
+  output: pageSchema(conversationSummary),
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const scope: CursorScope = { tool: 'list_conversations', workspaceId: workspace.id, filters: args };
+    let query = summaries(ctx, workspace.id);
+    if (args.status) query = query.where('c.status', '=', args.status);
+    if (args.channel) query = query.where('c.channel', '=', args.channel);
+    if (args.contact_id) query = query.where('c.contact_id', '=', args.contact_id);
+    if (args.assignee_id) query = query.where('c.assignee_id', '=', args.assignee_id);
+    if (args.updated_after) query = query.where('c.updated_at', '>=', args.updated_after);
+    if (args.updated_before) query = query.where('c.updated_at', '<', args.updated_before);
+    if (args.cursor) query = query.where(afterPosition('c.updated_at', 'c.seq', 'desc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
+    const rows = await query.orderBy('c.updated_at', 'desc').orderBy('c.seq', 'desc').limit(args.limit + 1).execute();
+    return toPage(rows, args.limit, toSummary, { key: ctx.cursorKey, scope, positionOf: (row) => [row.updated_at, row.seq] });
+  },
+});
+
+export const getConversation = defineTool({
+  name: 'get_conversation',
+  title: 'Get conversation',
+  description:
+    'Get one conversation\'s metadata: status, channel, subject, message count, last message preview, the contact (name and addresses) and the assignee. Does not include the messages: use list_conversation_messages for those.',
+  kind: 'read',
+  input: z.object({ workspace_id: workspaceIdSchema, conversation_id: conversationIdSchema }),
+  output: conversationOut,
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const row = await summaries(ctx, workspace.id)
+      .leftJoin('users as u', 'u.id', 'c.assignee_id')
+      .select(['ct.email as contact_email', 'ct.phone as contact_phone', 'ct.whatsapp as contact_whatsapp', 'u.name as assignee_name'])
+      .where('c.id', '=', args.conversation_id)
+      .executeTakeFirst();
+    if (!row) throw notFound('Conversation', args.conversation_id);
+    const summary = toSummary(row);
+    return {
+      ...summary,
+      contact: {
+        id: row.contact_id,
+        name: summary.contact_name,
+        email: row.contact_email,
+        phone: row.contact_phone,
+        whatsapp: row.contact_whatsapp,
+      },
+      assignee: row.assignee_id ? { id: row.assignee_id, name: row.assignee_name ?? row.assignee_id } : null,
+    };
+  },
+});
+
+const MATCHES_PER_CONVERSATION = 3;
+
+const conversationHit = conversationSummary.extend({
+  matches: z
+    .array(z.object({ message_id: z.string(), created_at: timestampOut, snippet: z.string().describe('Text around the match, matched words in **bold**.') }))
+    .describe(`Up to ${MATCHES_PER_CONVERSATION} matching messages, newest first.`),
+});
+
+export const searchConversations = defineTool({
+  name: 'search_conversations',
+  title: 'Search conversations',
+  description:
+    'Full-text search over the messages of every conversation, best match first. All words must match; put "exact phrases" in double quotes. created_after/created_before restrict the time of the matching messages (e.g. what a contact said last week). Each hit is the conversation summary plus up to 3 matching messages with id, created_at and a snippet. Follow up with list_conversation_messages for the full thread.',
+  kind: 'read',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    query: z.string().trim().min(1).max(500).describe('Words to find, e.g. double charge, or "double charge" for the exact phrase.'),
+    created_after: timeFilter('Only messages sent at or after this time.'),
+    created_before: timeFilter('Only messages sent before this time.'),
+    channel: channelSchema.optional().describe('Only conversations on this channel.'),
+    status: conversationStatusSchema.optional().describe('Only conversations in this status.'),
+    ...paginationShape,
+  }),
+  output: pageSchema(conversationHit),
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const query = parseSearchQuery(args.query);
+    if (query.terms.length === 0) throw invalidArgument('query has no words to search for: use letters or digits.');
+    const scope: CursorScope = { tool: 'search_conversations', workspaceId: workspace.id, filters: args };
+    const after = args.cursor ? decodeCursor(ctx.cursorKey, scope, args.cursor) : undefined;
+    const created = { after: args.created_after, before: args.created_before };
+    const ranked = await ctx.store.search.conversations({
+      workspaceId: workspace.id,
+      query,
+      created,
+      channel: args.channel,
+      status: args.status,
+      limit: args.limit + 1,
+      after: after ? { score: Number(after[0]), seq: Number(after[1]) } : undefined,
+    });
+    const ids = ranked.slice(0, args.limit).map((r) => r.id);
+    const rows = ids.length ? await summaries(ctx, workspace.id).where('c.id', 'in', ids).execute() : [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const hits = await ctx.store.search.conversationHits({
+      workspaceId: workspace.id,
+      query,
+      conversationIds: ids,
+      created,
+      perParent: MATCHES_PER_CONVERSATION,
+    });
+    return toPage(
+      ranked,
+      args.limit,
+      (r) => ({
+        ...toSummary(byId.get(r.id) as SummaryRow),
+        matches: hits
+          .filter((hit) => hit.parentId === r.id)
+          .map((hit) => ({ message_id: hit.messageId, created_at: hit.createdAt, snippet: hit.snippet })),
+      }),
+      { key: ctx.cursorKey, scope, positionOf: (r) => [r.score, r.seq] },
+    );
+  },
+});
+
+export const listConversationMessages = defineTool({
+  name: 'list_conversation_messages',
+  title: 'List conversation messages',
+  description:
+    'Read a conversation\'s transcript: its messages with direction, author, channel, body, delivery status and time. Newest first by default (order desc, so the first page is the latest messages); pass order asc to read from the beginning.',
+  kind: 'read',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    conversation_id: conversationIdSchema,
+    order: z.enum(['asc', 'desc']).default('desc').describe('desc (default): newest first; asc: oldest first.'),
+    ...paginationShape,
+  }),
+  output: pageSchema(messageOut),
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    await loadConversation(ctx, workspace.id, args.conversation_id);
+    const scope: CursorScope = { tool: 'list_conversation_messages', workspaceId: workspace.id, filters: args };
+    let query = ctx.store.db.selectFrom('messages').selectAll().where('conversation_id', '=', args.conversation_id);
+    if (args.cursor) query = query.where(afterPosition('created_at', 'seq', args.order, decodeCursor(ctx.cursorKey, scope, args.cursor)));
+    const rows = await query.orderBy('created_at', args.order).orderBy('seq', args.order).limit(args.limit + 1).execute();
+    return toPage(rows, args.limit, toMessage, { key: ctx.cursorKey, scope, positionOf: (row) => [row.created_at, row.seq] });
+  },
+});
+
+export const sendConversationMessage = defineTool({
+  name: 'send_conversation_message',
+  title: 'Send conversation message',
+  description:
+    'Send a message to the contact of a conversation, on the conversation\'s channel. This reaches a real person and cannot be undone: only send what the user approved, and pass an idempotency_key (a UUID per logical send) so a retry never sends twice. The message is stored at once with status "queued" and returned; delivery happens right after. sender_id picks the identity to send from (see list_workspace_senders; it must be on the conversation\'s channel); without it the channel\'s default sender is used. Sending on a closed conversation reopens it (status open); a snoozed one stays snoozed. Voice conversations cannot take written messages.',
+  kind: 'send',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    conversation_id: conversationIdSchema,
+    body: messageBodySchema,
+    sender_id: idSchema('sd', 'Sender').optional().describe('Sender identity (sd_…) on the conversation\'s channel; default: the channel\'s default sender.'),
+    idempotency_key: idempotencyKeySchema,
+  }),
+  output: messageOut.extend({
+    conversation_id: z.string(),
+    conversation_status: conversationStatusSchema.describe('The conversation\'s status after the send.'),
+    sender: z.object({ id: z.string(), address: z.string(), display_name: z.string() }),
+  }),
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const conversation = await loadConversation(ctx, workspace.id, args.conversation_id);
+    const result = await appendOutboundMessage(ctx.store.db, {
+      workspaceId: workspace.id,
+      conversation,
+      body: args.body,
+      senderId: args.sender_id,
+      author: await outboundAuthor(ctx.store.db, ctx.credential),
+      now: ctx.now().toISOString(),
+    });
+    return {
+      ...toMessage(result.message),
+      conversation_id: conversation.id,
+      conversation_status: result.conversationStatus,
+      sender: { id: result.sender.id, address: result.sender.address, display_name: result.sender.display_name },
+    };
+  },
+});
+
+export const conversationTools = [
+  listConversations,
+  getConversation,
+  searchConversations,
+  listConversationMessages,
+  sendConversationMessage,
+];
