@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { bridgeTokenSource } from './credentials.js';
+import { OptionError, resolveBridgeOptions, type RawBridgeOptions } from './options.js';
+import { runBridge, stopOnSignals } from './run.js';
+
+/** Adds the bridge's options to the CLI's root command (the bridge is what `conduit-mcp` runs by default). */
+export function addBridgeOptions(command: Command): Command {
+  return command
+    .option('--url <url>', 'MCP endpoint (env CONDUIT_MCP_URL; default https://api.conduit.ai/v1/mcp)')
+    .option('--workspace <id|slug>', 'pin a workspace: injected as workspace_id where a tool call has none')
+    .option('--read-only', 'hide and refuse every tool not annotated readOnlyHint')
+    .option('--tools <globs...>', 'only expose tools matching these globs (e.g. "list_*" "get_*")')
+    .option('--exclude-tools <globs...>', 'hide tools matching these globs (e.g. "send_*")')
+    .option('--header <"Name: value"...>', 'extra HTTP header for every request (repeatable)')
+    .option('--debug', 'log each request and response line to stderr (never tokens)');
+}
+
+/**
+ * The default action: run the stdio bridge. stdout is the MCP channel from here on, so anything
+ * a library might print with console.log is sent to stderr instead.
+ */
+export function runBridgeCommand(raw: RawBridgeOptions, version: string): void {
+  let options;
+  try {
+    options = resolveBridgeOptions(raw);
+  } catch (error) {
+    if (error instanceof OptionError) {
+      process.stderr.write(`conduit-mcp: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  // eslint-disable-next-line no-console -- redirecting console is the point: stdout is the MCP channel
+  console.log = console.info = console.debug = console.error;
+  if (process.stdin.isTTY) {
+    process.stderr.write(
+      `conduit-mcp: bridging stdio to ${options.url.href}. MCP clients start this command themselves; see \`conduit-mcp --help\`.\n`,
+    );
+  }
+  const tokenSource = options.headers.authorization !== undefined ? null : bridgeTokenSource(options.url.href);
+  stopOnSignals(runBridge({ ...options, tokenSource, version }));
+}
