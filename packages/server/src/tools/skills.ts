@@ -50,7 +50,7 @@ const bodySchema = z
   .trim()
   .min(1)
   .max(SKILL_BODY_MAX_CHARS)
-  .describe(`What an agent should do with this skill, in plain language or markdown (up to ${SKILL_BODY_MAX_CHARS} characters).`);
+  .describe(`What an agent should do with this skill, in plain language or markdown (up to ${SKILL_BODY_MAX_CHARS.toLocaleString('en-US')} characters).`);
 const descriptionSchema = z.string().trim().min(1).max(500);
 const allowedToolsSchema = z
   .array(z.string().min(1).max(100))
