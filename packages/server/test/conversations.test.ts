@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import type { Channel, ConversationStatus } from '../src/store/schema.js';
-import type { ToolContext, Workspace } from '../src/tools/define.js';
+import type { Workspace } from '../src/tools/define.js';
 import {
   getConversation,
   listConversationMessages,
@@ -9,7 +9,7 @@ import {
   searchConversations,
   sendConversationMessage,
 } from '../src/tools/conversations.js';
-import type { AnyTool } from '../src/tools/define.js';
+import { collectPages } from './collect-pages.js';
 import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;
@@ -151,18 +151,6 @@ async function count(table: 'messages' | 'outbox'): Promise<number> {
   return Number(row.n);
 }
 
-/** Follows next_cursor to the end, returning every item in the order served. */
-async function collect<T>(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await callOk<Page<T>>(tool, { ...args, ...(cursor ? { cursor } : {}) }, ctx);
-    expect(page.has_more).toBe(page.next_cursor !== null);
-    all.push(...page.data);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return all;
-}
 
 const acmeCtx = () => testContext(t.store, credentialFor([acme]), { now: () => new Date('2026-03-01T12:00:00Z') });
 
@@ -209,7 +197,7 @@ afterAll(() => t.cleanup());
 
 describe('list_conversations', () => {
   it('pages through every conversation exactly once, most recently updated first', async () => {
-    const all = await collect<Summary>(listConversations, { workspace_id: 'acme-hotels', limit: 7 }, acmeCtx());
+    const all = (await collectPages<Summary>(listConversations, { workspace_id: 'acme-hotels' }, acmeCtx(), 7)).items;
     const total = await t.store.db.selectFrom('conversations').select('id').where('workspace_id', '=', acme.id).execute();
     expect(all.map((c) => c.id).sort()).toEqual(total.map((c) => c.id).sort());
     expect(all.map((c) => c.updated_at)).toEqual([...all.map((c) => c.updated_at)].sort().reverse());
@@ -252,7 +240,7 @@ describe('get_conversation and list_conversation_messages', () => {
   it('pages through every message exactly once in both orders', async () => {
     const ctx = acmeCtx();
     for (const order of ['asc', 'desc'] as const) {
-      const all = await collect<Message>(listConversationMessages, { workspace_id: acme.id, conversation_id: ids.long, order, limit: 4 }, ctx);
+      const all = (await collectPages<Message>(listConversationMessages, { workspace_id: acme.id, conversation_id: ids.long, order }, ctx, 4)).items;
       expect(all).toHaveLength(25);
       expect(new Set(all.map((m) => m.id)).size).toBe(25);
       const bodies = all.map((m) => Number(m.body.split(' ').pop()));
@@ -308,7 +296,7 @@ describe('search_conversations', () => {
 
   it('pages through every hit once and refuses a cursor from another query', async () => {
     const ctx = acmeCtx();
-    const all = await collect<Hit>(searchConversations, { workspace_id: acme.id, query: 'refund', limit: 3 }, ctx);
+    const all = (await collectPages<Hit>(searchConversations, { workspace_id: acme.id, query: 'refund' }, ctx, 3)).items;
     expect(all).toHaveLength(7);
     expect(new Set(all.map((h) => h.id)).size).toBe(7);
     const first = await callOk<Page<Hit>>(searchConversations, { workspace_id: acme.id, query: 'refund', limit: 3 }, ctx);

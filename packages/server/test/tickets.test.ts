@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import type { Channel, Priority, TicketStatus, WaitingOn } from '../src/store/schema.js';
-import type { AnyTool, ToolContext, Workspace } from '../src/tools/define.js';
+import type { Workspace } from '../src/tools/define.js';
 import { getTicket, listTicketMessages, listTickets, searchTickets, sendTicketMessage } from '../src/tools/tickets.js';
+import { collectPages } from './collect-pages.js';
 import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;
@@ -164,17 +165,6 @@ async function counts() {
   return { messages: await n('ticket_messages'), outbox: await n('outbox') };
 }
 
-async function collect<T>(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await callOk<Page<T>>(tool, { ...args, ...(cursor ? { cursor } : {}) }, ctx);
-    expect(page.has_more).toBe(page.next_cursor !== null);
-    all.push(...page.data);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return all;
-}
 
 const acmeCtx = () => testContext(t.store, credentialFor([acme]), { now: () => new Date(NOW) });
 
@@ -225,7 +215,7 @@ afterAll(() => t.cleanup());
 
 describe('list_tickets and get_ticket', () => {
   it('pages through every ticket exactly once, most recently updated first', async () => {
-    const all = await collect<Ticket>(listTickets, { workspace_id: 'acme-hotels', limit: 6 }, acmeCtx());
+    const all = (await collectPages<Ticket>(listTickets, { workspace_id: 'acme-hotels' }, acmeCtx(), 6)).items;
     const stored = await t.store.db.selectFrom('tickets').select('id').where('workspace_id', '=', acme.id).execute();
     expect(all.map((x) => x.id).sort()).toEqual(stored.map((x) => x.id).sort());
     expect(all.map((x) => x.updated_at)).toEqual([...all.map((x) => x.updated_at)].sort().reverse());
@@ -303,7 +293,7 @@ describe('search_tickets', () => {
     expect(resolved.data.map((h) => h.id)).toEqual([ids.wordsOnly]);
     const later = await callOk<Page<Hit>>(searchTickets, { workspace_id: acme.id, query: 'double', updated_after: minute(401) }, ctx);
     expect(later.data.map((h) => h.id)).toEqual([ids.wordsOnly]);
-    const all = await collect<Hit>(searchTickets, { workspace_id: acme.id, query: 'late checkout', limit: 2 }, ctx);
+    const all = (await collectPages<Hit>(searchTickets, { workspace_id: acme.id, query: 'late checkout' }, ctx, 2)).items;
     expect(new Set(all.map((h) => h.id)).size).toBe(5);
     expect(all).toHaveLength(5);
   });
@@ -322,7 +312,7 @@ describe('list_ticket_messages', () => {
   it('pages through every message exactly once in both orders, with the internal flag', async () => {
     const ctx = acmeCtx();
     for (const order of ['asc', 'desc'] as const) {
-      const all = await collect<TicketMessage>(listTicketMessages, { workspace_id: acme.id, ticket_id: ids.thread, order, limit: 5 }, ctx);
+      const all = (await collectPages<TicketMessage>(listTicketMessages, { workspace_id: acme.id, ticket_id: ids.thread, order }, ctx, 5)).items;
       const numbers = all.map((m) => Number(m.body.split(' ').pop()));
       const ascending = Array.from({ length: 21 }, (_, i) => i);
       expect(numbers).toEqual(order === 'asc' ? ascending : ascending.reverse());
