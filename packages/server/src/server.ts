@@ -8,6 +8,7 @@ import { createOriginPolicy } from './http/origin.js';
 import { createSessionRegistry } from './http/sessions.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
 import { createProtocolHandler } from './mcp/protocol.js';
+import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
 import { openStore } from './store/open.js';
 import { serverKey } from './store/settings.js';
 import type { Store } from './store/store.js';
@@ -32,6 +33,8 @@ export interface ConduitServerOptions {
   sessions?: boolean;
   /** Outbox delivery (webhook or local log); false to not run a worker in this process. */
   delivery?: DeliveryOptions | false;
+  /** OAuth authorization server limits (per-IP endpoint limits, sign-in throttling). */
+  oauth?: OAuthOptions;
 }
 
 export interface ConduitServer {
@@ -59,6 +62,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database }));
   const registry = createRegistry();
   const cursorKey = await serverKey(store, 'cursor_key');
+  const startOAuth = await prepareOAuth(store, logger, options.oauth);
 
   const httpServer = createServer({ keepAliveTimeout: 65_000 });
   await new Promise<void>((resolve, reject) => {
@@ -70,9 +74,10 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const base = publicUrl.origin;
   const resourceMetadataUrl = `${base}${RESOURCE_METADATA_PATH}`;
 
+  const oauth = startOAuth({ publicUrl, resource: `${base}${MCP_PATH}` });
   const verify = async (token: string): Promise<Credential | null> =>
-    looksLikeApiToken(token) ? verifyApiToken(store, token) : null;
-  const extraRoutes: RouteHandler[] = [];
+    looksLikeApiToken(token) ? verifyApiToken(store, token) : oauth.verify(token);
+  const extraRoutes: RouteHandler[] = [oauth.route];
   httpServer.on(
     'request',
     createRouter({
@@ -96,6 +101,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
       }),
       resourceMetadata: {
         resource: `${base}${MCP_PATH}`,
+        authorization_servers: [oauth.issuer],
         scopes_supported: ['mcp:read', 'mcp:write'],
         bearer_methods_supported: ['header'],
         resource_name: 'Conduit MCP',
@@ -118,6 +124,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     httpServer,
     async close() {
       clearInterval(prune);
+      oauth.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeIdleConnections();

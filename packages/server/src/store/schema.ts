@@ -32,6 +32,9 @@ export interface Database {
   skills: SkillsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
+  oauth_models: OAuthModelsTable;
+  oauth_grant_workspaces: OAuthGrantWorkspacesTable;
+  oauth_counters: OAuthCountersTable;
 }
 
 /** 0 or 1: SQLite has no boolean type. */
@@ -376,4 +379,38 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * oidc-provider's state (clients, grants, sessions, interactions, codes and tokens), one row per
+ * model instance. Rows are keyed by the SHA-256 of the id: for codes and tokens the id is the
+ * secret itself, so the table never holds a usable credential.
+ */
+export interface OAuthModelsTable {
+  /** oidc-provider model name: AccessToken, RefreshToken, AuthorizationCode, Grant, Session, Interaction, Client… */
+  model: string;
+  /** SHA-256 of the model id, hex. */
+  id_hash: string;
+  /** The model payload as JSON, without the id (`jti`) and with any client secret replaced by its hash. */
+  payload: string;
+  /** The grant a token belongs to (a Grant row carries its own id), for revoking a whole grant. */
+  grant_id: string | null;
+  /** Session uid, for findByUid. */
+  uid: string | null;
+  expires_at: string | null;
+  /** Set when a code or refresh token is used; a second use revokes the grant. */
+  consumed_at: string | null;
+}
+
+/** The workspaces a user picked on the consent page for one grant. */
+export interface OAuthGrantWorkspacesTable {
+  grant_id: string;
+  workspace_id: string;
+}
+
+/** Fixed-window counters: per-IP limits on the OAuth endpoints and failed sign-in throttling. */
+export interface OAuthCountersTable {
+  key: string;
+  window_start: string;
+  count: number;
 }

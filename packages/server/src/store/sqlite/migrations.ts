@@ -10,6 +10,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  '0002_oauth': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of OAUTH_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';
@@ -174,4 +179,17 @@ const INITIAL_SCHEMA = [
     status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at ${TS}, locked_until TEXT, last_error TEXT, created_at ${TS}, updated_at ${TS})`,
   `CREATE INDEX outbox_due ON outbox (status, next_attempt_at)`,
+];
+
+/** The OAuth authorization server's state (oidc-provider models), workspace grants and throttle counters. */
+const OAUTH_SCHEMA = [
+  `CREATE TABLE oauth_models (
+    model TEXT NOT NULL, id_hash TEXT NOT NULL, payload TEXT NOT NULL, grant_id TEXT, uid TEXT,
+    expires_at TEXT, consumed_at TEXT, PRIMARY KEY (model, id_hash))`,
+  `CREATE INDEX oauth_models_grant ON oauth_models (grant_id) WHERE grant_id IS NOT NULL`,
+  `CREATE INDEX oauth_models_uid ON oauth_models (model, uid) WHERE uid IS NOT NULL`,
+  `CREATE INDEX oauth_models_expiry ON oauth_models (expires_at) WHERE expires_at IS NOT NULL`,
+  `CREATE TABLE oauth_grant_workspaces (
+    grant_id TEXT NOT NULL, workspace_id TEXT NOT NULL REFERENCES workspaces(id), PRIMARY KEY (grant_id, workspace_id))`,
+  `CREATE TABLE oauth_counters (key TEXT PRIMARY KEY, window_start ${TS}, count INTEGER NOT NULL)`,
 ];

@@ -1,0 +1,159 @@
+import type { IncomingMessage } from 'node:http';
+import Provider, { errors, type ClientModel, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import { findUser } from './accounts.js';
+import { databaseAdapter, sha256Hex } from './adapter.js';
+import type { OAuthKeys } from './keys.js';
+import { errorPage } from './pages/error.js';
+import { PAGE_HEADERS } from './pages/layout.js';
+
+/** Where the authorization server lives under the public URL; the issuer is `<public-url>/oauth/mcp`. */
+export const OAUTH_MOUNT = '/oauth/mcp';
+
+/** The scopes clients can ask for. `openid` is implied by oidc-provider but nothing here needs it. */
+export const MCP_SCOPES = ['mcp:read', 'mcp:write'] as const;
+export const SUPPORTED_SCOPES = [...MCP_SCOPES, 'offline_access'];
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/** Lifetimes, in seconds. Access tokens are short; refresh tokens slide (each rotation starts a new 30 days) within the grant's year. */
+export const TTL = {
+  AccessToken: HOUR,
+  AuthorizationCode: 60,
+  RefreshToken: 30 * DAY,
+  Grant: 365 * DAY,
+  Interaction: HOUR,
+  Session: DAY,
+  IdToken: HOUR,
+  ClientCredentials: 10 * 60,
+};
+
+export interface ProviderSettings {
+  store: Store;
+  keys: OAuthKeys;
+  logger: Logger;
+  /** `<public-url>/oauth/mcp` */
+  issuer: string;
+  /** `<public-url>/v1/mcp`: the one resource tokens are minted for. */
+  resource: string;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function isLoopbackHttp(uri: unknown): boolean {
+  if (typeof uri !== 'string') return false;
+  const parsed = URL.parse(uri);
+  return parsed?.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname);
+}
+
+/**
+ * RFC 8252 §7.3: a native app's loopback redirect may use any port. oidc-provider applies that
+ * to clients registered as `application_type: native`; MCP clients rarely send the field, so a
+ * registration whose redirect URIs are all http loopback and that does not name a type is
+ * registered as native. This is the one hook oidc-provider runs on registration metadata before
+ * validating it (extraClientMetadata), which is why it lives in a validator.
+ */
+function registrationMetadataValidator(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>): void {
+  if (value !== undefined && (typeof value !== 'string' || value.length > 255)) {
+    throw new errors.InvalidClientMetadata(`${key} must be a string of at most 255 characters`);
+  }
+  if (key !== 'software_id' || ctx?.oidc?.route !== 'registration' || ctx.oidc.body?.application_type !== undefined) return;
+  const uris = metadata.redirect_uris;
+  if (Array.isArray(uris) && uris.length > 0 && uris.every(isLoopbackHttp)) metadata.application_type = 'native';
+}
+
+/** Our error page for errors oidc-provider renders itself (bad client_id, unregistered redirect_uri…): never a redirect. */
+function renderError(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }): void {
+  for (const [name, value] of Object.entries(PAGE_HEADERS)) ctx.set(name, value);
+  ctx.type = 'html';
+  ctx.body = errorPage({
+    title: 'This connection request cannot continue',
+    message: out.error_description ?? 'The request from your application was not valid.',
+    code: out.error,
+  });
+}
+
+export function createProvider(settings: ProviderSettings): Provider {
+  const { store, resource } = settings;
+  const configuration: Configuration = {
+    adapter: databaseAdapter(store),
+    jwks: settings.keys.jwks,
+    cookies: {
+      keys: settings.keys.cookieKeys,
+      names: { session: 'conduit_oauth_session', interaction: 'conduit_oauth_interaction', resume: 'conduit_oauth_resume' },
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    claims: { openid: ['sub'] },
+    scopes: SUPPORTED_SCOPES,
+    responseTypes: ['code'],
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    extraClientMetadata: { properties: ['software_id', 'software_version'], validator: registrationMetadataValidator },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      dPoP: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      userinfo: { enabled: false },
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },
+      revocation: {
+        enabled: true,
+        // RFC 7009: a client may only revoke its own tokens; anything else is answered 200 and ignored.
+        allowedPolicy: (_ctx: unknown, client: ClientModel, token: { clientId: string }) => token.clientId === client.clientId,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // A client that names no resource still gets a token bound to the MCP endpoint.
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+          if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource; this server issues tokens for ${resource} only`);
+          return { scope: MCP_SCOPES.join(' '), audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: TTL.AccessToken };
+        },
+      },
+    },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${OAUTH_MOUNT}/interaction/${interaction.uid}` },
+    findAccount: async (_ctx: unknown, id: string) => {
+      const user = await findUser(store, id);
+      return user && { accountId: user.id, claims: async () => ({ sub: user.id }) };
+    },
+    // Every authorization shows the consent page (the user picks workspaces each time); a grant is
+    // only reused while finishing the authorization that created it.
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const grantId = ctx.oidc.result?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    // Refresh tokens for offline_access and for any client that registered the refresh_token
+    // grant: MCP clients ask for the scopes in our resource metadata (no offline_access) and
+    // still need to stay connected.
+    issueRefreshToken: async (_ctx: unknown, client: ClientModel) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    expiresWithSession: async () => false,
+    ttl: { ...TTL },
+    clientBasedCORS: (_ctx: unknown, origin: string, client: ClientModel) =>
+      client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
+    renderError,
+  };
+  const provider = new Provider(settings.issuer, configuration);
+  // Headers are rewritten to the public URL before a request reaches the provider (see routes.ts).
+  provider.proxy = true;
+  patchClientSecretComparison(provider);
+  provider.on('server_error', (_ctx: unknown, err: unknown) => settings.logger.error({ err }, 'oauth server error'));
+  return provider;
+}
+
+/** The adapter stores `sha256:<hex>` instead of a client secret; compare the presented secret's hash. */
+function patchClientSecretComparison(provider: Provider): void {
+  const original = provider.Client.prototype.compareClientSecret;
+  provider.Client.prototype.compareClientSecret = function compareHashed(this: ClientModel, actual: string) {
+    return original.call(this, `sha256:${sha256Hex(actual)}`);
+  };
+}
+
+/** The client's IP as seen by this process (the socket peer; proxies are not trusted for this). */
+export function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}

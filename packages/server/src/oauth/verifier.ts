@@ -1,0 +1,44 @@
+import type Provider from 'oidc-provider';
+import type { Credential, Scope } from '../auth/credential.js';
+import type { BearerVerifier } from '../http/mcp-endpoint.js';
+import type { Store } from '../store/store.js';
+import { MCP_SCOPES } from './provider.js';
+
+/**
+ * Verifies OAuth access tokens for the MCP endpoint. Tokens are opaque and looked up in the
+ * database on every request, so revoking a token or its grant (RFC 7009, refresh-token reuse,
+ * an admin) takes effect on the next request. Returns null for an unknown, expired or revoked
+ * token and for a token minted for another resource (audience).
+ */
+export function createOAuthVerifier(provider: Provider, store: Store, resource: string): BearerVerifier {
+  return async (token) => {
+    // oidc-provider's opaque tokens are 43 base64url characters; anything else is not ours.
+    if (!/^[A-Za-z0-9_-]{20,128}$/.test(token)) return null;
+    const accessToken = await provider.AccessToken.find(token);
+    if (!accessToken) return null;
+    const audiences = Array.isArray(accessToken.aud) ? accessToken.aud : [accessToken.aud];
+    if (!audiences.includes(resource)) return null;
+    const grant = await provider.Grant.find(accessToken.grantId);
+    if (!grant || grant.accountId !== accessToken.accountId || grant.clientId !== accessToken.clientId) return null;
+    const user = await store.db.selectFrom('users').select('id').where('id', '=', accessToken.accountId).executeTakeFirst();
+    if (!user) return null;
+
+    // Granted workspaces the user still belongs to: removing a member revokes their clients' access too.
+    const workspaces = await store.db
+      .selectFrom('oauth_grant_workspaces as g')
+      .innerJoin('memberships as m', (join) => join.onRef('m.workspace_id', '=', 'g.workspace_id').on('m.user_id', '=', accessToken.accountId))
+      .select('g.workspace_id')
+      .where('g.grant_id', '=', accessToken.grantId)
+      .execute();
+    const scopes = (accessToken.scope ?? '').split(' ').filter((scope): scope is Scope => (MCP_SCOPES as readonly string[]).includes(scope));
+    const credential: Credential = {
+      kind: 'oauth',
+      id: accessToken.grantId,
+      userId: accessToken.accountId,
+      access: scopes.includes('mcp:write') ? 'read_write' : 'read_only',
+      scopes,
+      workspaceIds: new Set(workspaces.map((w) => w.workspace_id)),
+    };
+    return credential;
+  };
+}
