@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ToolContext, Workspace } from '../src/tools/define.js';
 import {
   createKnowledgeNode,
   deleteKnowledgeNode,
@@ -59,7 +58,7 @@ const CHECK_IN = 'Check-in starts at 3 pm. Late arrivals must tell the front des
  * A workspace of its own per test, built through the write tools:
  * /Policies{Cancellation, Refunds, Pets, Archive/{Old terms}} and /FAQ{Check-in}.
  */
-async function seed(): Promise<{ ws: Workspace; ctx: ToolContext; ids: Record<string, string> }> {
+async function seed() {
   const ws = await createWorkspace(t.store, `kb-${++counter}`);
   const ctx = testContext(t.store, credentialFor([ws]));
   const make = async (title: string, kind: 'folder' | 'article', parent?: string, body?: string) =>
@@ -70,16 +69,15 @@ async function seed(): Promise<{ ws: Workspace; ctx: ToolContext; ids: Record<st
         ctx,
       )
     ).id;
-  const ids: Record<string, string> = {};
-  ids.policies = await make('Policies', 'folder');
-  ids.cancellation = await make('Cancellation', 'article', ids.policies, CANCELLATION);
-  ids.refunds = await make('Refunds', 'article', ids.policies, REFUNDS);
-  ids.pets = await make('Pets', 'article', ids.policies, PETS);
-  ids.archive = await make('Archive', 'folder', ids.policies);
-  ids.oldTerms = await make('Old terms', 'article', ids.archive, 'Until 2024 guests could cancel up to 24 hours before arrival.');
-  ids.faq = await make('FAQ', 'folder');
-  ids.checkIn = await make('Check-in', 'article', ids.faq, CHECK_IN);
-  return { ws, ctx, ids };
+  const policies = await make('Policies', 'folder');
+  const cancellation = await make('Cancellation', 'article', policies, CANCELLATION);
+  const refunds = await make('Refunds', 'article', policies, REFUNDS);
+  const pets = await make('Pets', 'article', policies, PETS);
+  const archive = await make('Archive', 'folder', policies);
+  const oldTerms = await make('Old terms', 'article', archive, 'Until 2024 guests could cancel up to 24 hours before arrival.');
+  const faq = await make('FAQ', 'folder');
+  const checkIn = await make('Check-in', 'article', faq, CHECK_IN);
+  return { ws, ctx, ids: { policies, cancellation, refunds, pets, archive, oldTerms, faq, checkIn } };
 }
 
 async function countRows(workspaceId: string): Promise<{ nodes: number; chunks: number }> {
