@@ -117,6 +117,25 @@ describe('delivery worker', () => {
     receiver.server.close();
   });
 
+  it('lets concurrent workers (replicas) claim each message once', async () => {
+    const receiver = await startReceiver();
+    const workers = Array.from({ length: 4 }, () =>
+      startDeliveryWorker(t.store, logger, { webhookUrl: receiver.url, webhookSecret: SECRET, pollIntervalMs: 60_000, batchSize: 5 }),
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await queueMessage(`replica ${i}`));
+    let claimed = 0;
+    for (let round = 0; round < 10 && receiver.received.length < ids.length; round++) {
+      claimed += (await Promise.all(workers.map((w) => w.runOnce()))).reduce((a, b) => a + b, 0);
+    }
+    expect(claimed).toBe(ids.length);
+    expect(receiver.received.map((r) => r.id).sort()).toEqual([...ids].sort());
+    const attempts = await t.store.db.selectFrom('outbox').select('attempts').where('message_id', 'in', ids).execute();
+    expect(attempts.every((row) => row.attempts === 1)).toBe(true);
+    await Promise.all(workers.map((w) => w.stop()));
+    receiver.server.close();
+  });
+
   it('without a webhook marks messages sent (local log), and refuses a webhook without a secret', async () => {
     const worker = startDeliveryWorker(t.store, logger, { pollIntervalMs: 60_000 });
     const id = await queueMessage('local');

@@ -23,6 +23,20 @@ const putSetting = defineTool({
   },
 });
 
+// A write that inserts the same unique row every time: a second real run fails on it.
+const putFixed = defineTool({
+  name: 'put_fixed',
+  title: 'Put fixed setting',
+  description: 'test tool',
+  kind: 'create',
+  input: z.object({ workspace_id: workspaceIdSchema, value: z.string(), idempotency_key: idempotencyKeySchema }),
+  output: z.object({ value: z.string() }),
+  async handler(args, ctx) {
+    await ctx.store.db.insertInto('settings').values({ key: 'fixed', value: args.value }).execute();
+    return { value: args.value };
+  },
+});
+
 let t: TestStore;
 let acme: Workspace;
 let other: Workspace;
@@ -89,6 +103,15 @@ describe('write executor', () => {
     expect(results.every((r) => !r.isError)).toBe(true);
     expect(results.filter((r) => r._meta?.['conduit/idempotency']).length).toBe(49);
     expect(await settingsCount('v5')).toBe(1);
+  });
+
+  it('replays, rather than failing on the unique row, for concurrent keyed writes of one unique value', async () => {
+    const ctx = testContext(t.store, credentialFor([acme]));
+    const args = { workspace_id: 'acme', value: 'v8', idempotency_key: 'k8' };
+    const results = await Promise.all(Array.from({ length: 20 }, () => executeTool(putFixed, args, ctx)));
+    expect(results.map((r) => r.content[0]?.text)).toEqual(Array.from({ length: 20 }, () => '{"value":"v8"}'));
+    expect(results.filter((r) => r._meta?.['conduit/idempotency']).length).toBe(19);
+    expect(await settingsCount('v8')).toBe(1);
   });
 
   it('writes again without a key, refuses read-only credentials, and prunes expired keys', async () => {

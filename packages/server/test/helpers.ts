@@ -8,6 +8,7 @@ import type { Store } from '../src/store/store.js';
 import type { AnyTool, ToolContext, Workspace } from '../src/tools/define.js';
 import { executeTool, type CallToolResult } from '../src/tools/execute.js';
 import { workspaceResolver } from '../src/tools/workspace-access.js';
+import { TEST_DATABASE_URL, createPostgresTestStore } from './test-database.js';
 
 export interface TestStore {
   store: Store;
@@ -15,9 +16,24 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-/** A fresh SQLite database file in a temporary directory: real SQLite, real migrations. */
+/**
+ * A fresh database with real migrations: a SQLite file in a temporary directory, or, with
+ * CONDUIT_TEST_DATABASE_URL set, a new database on that PostgreSQL server (dropped in cleanup).
+ * `dir` is a temporary directory either way, for tests that need files.
+ */
 export async function createTestStore(): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-test-'));
+  if (TEST_DATABASE_URL) {
+    const { store, drop } = await createPostgresTestStore(TEST_DATABASE_URL);
+    return {
+      store,
+      dir,
+      async cleanup() {
+        await drop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
   const store = await openSqliteStore({ file: join(dir, 'conduit.db') });
   return {
     store,

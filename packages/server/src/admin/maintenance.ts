@@ -1,14 +1,13 @@
 import { Command } from 'commander';
 import { seedDemo } from '../demo/seed.js';
-import { migrateToLatest } from '../store/sqlite/open.js';
-import { openStore } from '../store/open.js';
+import { migrateStore, openStore } from '../store/open.js';
 import { withStore, withStoreOptions, type StoreOptions } from './context.js';
 
 export function migrateCommand(): Command {
   return withStoreOptions(new Command('migrate').description('apply pending database migrations and exit')).action(async (opts: StoreOptions) => {
     const store = await openStore({ dataDir: opts.dataDir, database: opts.database, migrate: false });
     try {
-      const applied = await migrateToLatest(store.db);
+      const applied = await migrateStore(store);
       process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
     } finally {
       await store.close();

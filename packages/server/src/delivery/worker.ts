@@ -63,7 +63,9 @@ export function startDeliveryWorker(store: Store, logger: Logger, options: Deliv
   async function claim(): Promise<OutboxRow[]> {
     const now = new Date();
     const until = new Date(now.getTime() + claimMs).toISOString();
-    // One UPDATE … RETURNING claims atomically, so two workers never take the same row.
+    // One UPDATE … RETURNING claims atomically, so two workers never take the same row. SQLite
+    // runs one writer at a time; on PostgreSQL two workers' subqueries could pick the same rows,
+    // so the subquery locks them and skips rows another worker is claiming.
     const result = await sql<OutboxRow>`
       UPDATE outbox SET locked_until = ${until}, attempts = attempts + 1, updated_at = ${now.toISOString()}
       WHERE seq IN (
@@ -71,6 +73,7 @@ export function startDeliveryWorker(store: Store, logger: Logger, options: Deliv
         WHERE status = 'pending' AND next_attempt_at <= ${now.toISOString()}
           AND (locked_until IS NULL OR locked_until <= ${now.toISOString()})
         ORDER BY next_attempt_at, seq LIMIT ${batchSize}
+        ${store.dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``}
       )
       RETURNING *`.execute(store.db);
     return result.rows;

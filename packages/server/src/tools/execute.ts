@@ -3,7 +3,7 @@ import { canWrite } from '../auth/credential.js';
 import { isUniqueViolation } from '../store/errors.js';
 import { isWriteKind, type AnyTool, type ToolContext } from './define.js';
 import { ToolError } from './errors.js';
-import { findReplay, pickIdempotencyKey, remember, requestHash } from './idempotency.js';
+import { findReplay, lockIdempotencyKey, pickIdempotencyKey, remember, requestHash } from './idempotency.js';
 import { workspaceResolver } from './workspace-access.js';
 
 /** The result of tools/call as MCP defines it (2025-06-18). */
@@ -81,6 +81,7 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
     return await ctx.store.db.transaction().execute(async (trx) => {
       const scope = key === undefined ? undefined : { workspaceId: workspace.id, tool: tool.name, key };
       if (scope) {
+        await lockIdempotencyKey(trx, ctx.store.dialect, scope);
         const replay = await findReplay(trx, scope, hash, now);
         if (replay) return replay;
       }
@@ -95,9 +96,9 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
       return result;
     });
   } catch (error) {
-    // Another request with the same key committed first while this one ran (possible where
-    // transactions run concurrently, as on PostgreSQL): this one rolled back, the caller retries
-    // and gets the replay.
+    // Another request with the same key committed first while this one ran (the key lock above
+    // prevents it; kept for a replica still running without it): this one rolled back, the
+    // caller retries and gets the replay.
     if (key !== undefined && isUniqueViolation(error) && String((error as Error).message).includes('idempotency_keys')) {
       throw new ToolError('idempotency_key_in_use', `a request with idempotency key "${key}" is still in progress; retry shortly.`);
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { Dialect } from '../store/store.js';
 import { ToolError } from './errors.js';
 import type { CallToolResult } from './execute.js';
 
@@ -47,6 +48,20 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * Makes concurrent requests with the same key take turns, inside the write's transaction. On
+ * PostgreSQL, transactions run side by side: without this, each would miss the key, run the
+ * write and only the first would commit, the others failing on the key (or earlier, on a unique
+ * value the write itself inserts) instead of replaying. A transaction-scoped advisory lock on the
+ * key's hash makes the second wait until the first commits; its next statement then sees the
+ * stored result. SQLite runs one write transaction at a time, so there is nothing to do.
+ */
+export async function lockIdempotencyKey(trx: Kysely<Database>, dialect: Dialect, scope: IdempotencyScope): Promise<void> {
+  if (dialect !== 'postgres') return;
+  const digest = createHash('sha256').update(JSON.stringify([scope.workspaceId, scope.tool, scope.key])).digest();
+  await sql`SELECT pg_advisory_xact_lock(${digest.readBigInt64BE(0).toString()}::bigint)`.execute(trx);
 }
 
 /**

@@ -1,0 +1,91 @@
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import { postgresMigrations } from './migrations.js';
+import { PostgresSearch } from './search.js';
+
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database?…` (libpq-style parameters such as sslmode work). */
+  url: string;
+  /** Most connections this process opens (default env PGPOOL_MAX, else 10). */
+  poolMax?: number | undefined;
+  /** Apply pending migrations on open (the default). `migrate` runs them explicitly. */
+  migrate?: boolean;
+}
+
+const DEFAULT_POOL_MAX = 10;
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * The schema model holds numbers, as SQLite returns them. pg returns int8 (identity `seq`,
+ * COUNT, SUM of integers) and numeric (SUM of bigint, AVG) as strings to avoid precision loss;
+ * our values stay far below 2^53, so parse them as numbers. Scoped to this pool, not set on
+ * pg's global parsers, so other pg users in the process are not affected.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (format !== 'binary' && (oid === INT8_OID || oid === NUMERIC_OID)) {
+      return (value: string) => Number(value);
+    }
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+export function poolSize(option: number | undefined, env = process.env.PGPOOL_MAX): number {
+  const value = option ?? (env === undefined || env === '' ? DEFAULT_POOL_MAX : Number(env));
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`PostgreSQL pool size must be a whole number ≥ 1 (PGPOOL_MAX or poolMax), got "${String(option ?? env)}"`);
+  }
+  return value;
+}
+
+/** The URL without its password, for logs and the startup banner. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+const provider: MigrationProvider = { getMigrations: async () => postgresMigrations };
+
+/** Opens a pooled PostgreSQL store and brings its schema up to date. */
+export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: poolSize(options.poolMax),
+    types,
+    application_name: 'conduit-mcp-server',
+  });
+  // An idle connection the server drops (restart, failover) is reported here; pg has already
+  // discarded it and the next query opens a new one, so this must not crash the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (options.migrate !== false) await migratePostgres(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return {
+    dialect: 'postgres',
+    db,
+    search: new PostgresSearch(db),
+    location: redactUrl(options.url),
+    close: () => db.destroy(),
+  };
+}
+
+export async function migratePostgres(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,247 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.js';
+import type {
+  ConversationSearch,
+  KnowledgeChunkHit,
+  KnowledgeChunkSearch,
+  KnowledgeNodeHit,
+  KnowledgeNodeSearch,
+  MessageHit,
+  RankedId,
+  RankKey,
+  SearchEngine,
+  SearchQuery,
+  TicketSearch,
+  TimeRange,
+} from '../search.js';
+import { withRelevance } from '../sqlite/search.js';
+
+/**
+ * Full-text search over the `<table>_fts` tsvector side tables (see migrations.ts), equivalent
+ * to the SQLite engine: the same terms match the same rows (the `conduit` configuration
+ * tokenizes like unicode61 with remove_diacritics), ranks follow the same "lower score first"
+ * convention (score = -ts_rank_cd), and snippets mark matches with `**` and cut with `…`.
+ */
+
+/** Marks the matched words in snippets, as the SQLite engine does. */
+const MARK = '**';
+const ELLIPSIS = '…';
+/** ~20 words around the best match, like SQLite's 20-token snippet. */
+const HEADLINE_OPTIONS = `StartSel=${MARK}, StopSel=${MARK}, MaxWords=20, MinWords=10, ShortWord=0, MaxFragments=1`;
+
+/**
+ * ts_rank_cd weights in {D, C, B, A} order. Bodies are unweighted (D); ticket subjects and
+ * knowledge titles are A and summaries/bodies B, in the ratios the SQLite engine gives bm25
+ * (subject 2 : summary 1, title 3 : body 1). Normalization 1 divides by 1 + log(length), a mild
+ * length penalty as bm25 has.
+ */
+const BODY_WEIGHTS = '{1.0, 1.0, 1.0, 1.0}';
+const TICKET_WEIGHTS = '{0.5, 0.5, 0.5, 1.0}';
+const NODE_WEIGHTS = '{0.333, 0.333, 0.333, 1.0}';
+
+/**
+ * The tsquery for a parsed query, built term by term with plainto/phraseto_tsquery so no
+ * tsquery operator typed by a user can reach the parser: `all` ANDs the terms, `any` ORs them
+ * (question-style knowledge search). Both functions are immutable, so the planner folds the
+ * query to a constant and can use the GIN index.
+ */
+export function toTsQuery(query: SearchQuery, mode: 'all' | 'any' = 'all'): RawBuilder<unknown> {
+  const parts = query.terms.map((term) =>
+    term.phrase ? sql`phraseto_tsquery('conduit', ${term.text})` : sql`plainto_tsquery('conduit', ${term.text})`,
+  );
+  return sql`(${sql.join(parts, mode === 'all' ? sql` && ` : sql` || `)})`;
+}
+
+function rank(weights: string, tsv: RawBuilder<unknown>, query: RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`(-ts_rank_cd(${weights}::float4[], ${tsv}, ${query}, 1))::float8`;
+}
+
+function headline(text: RawBuilder<unknown>, query: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`ts_headline('conduit', ${text}, ${query}, ${HEADLINE_OPTIONS})`;
+}
+
+/**
+ * ts_headline returns a fragment without saying whether it was cut; SQLite's snippet() puts an
+ * ellipsis where it cut. Adds them by finding the fragment in the text (when the text itself
+ * contains the mark, the fragment cannot be located and is returned as it is).
+ */
+export function withEllipses(text: string, fragment: string): string {
+  const plain = fragment.replaceAll(MARK, '');
+  const at = text.indexOf(plain);
+  if (plain.length === 0 || at < 0) return fragment;
+  const before = text.slice(0, at).trim() ? ELLIPSIS : '';
+  const after = text.slice(at + plain.length).trim() ? ELLIPSIS : '';
+  return `${before}${fragment}${after}`;
+}
+
+function timeRange(column: RawBuilder<unknown>, range: TimeRange): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (range.after) parts.push(sql`AND ${column} >= ${range.after}`);
+  if (range.before) parts.push(sql`AND ${column} < ${range.before}`);
+  return parts.length ? sql.join(parts, sql` `) : sql``;
+}
+
+/** Keyset condition over (score, seq); PostgreSQL cannot name output columns in WHERE, so callers wrap. */
+function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
+  return after ? sql`WHERE (score > ${after.score}::float8 OR (score = ${after.score}::float8 AND seq > ${after.seq}))` : sql``;
+}
+
+function likePrefix(path: string): string {
+  return `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+}
+
+function pathFilter(column: RawBuilder<unknown>, prefixes: readonly string[] | undefined): RawBuilder<unknown> {
+  if (!prefixes || prefixes.length === 0) return sql``;
+  const ors = prefixes.map((p) => sql`${column} = ${p} OR ${column} LIKE ${likePrefix(p)} ESCAPE '\\'`);
+  return sql`AND (${sql.join(ors, sql` OR `)})`;
+}
+
+function inList(values: readonly string[]): RawBuilder<unknown> {
+  return sql.join(values.map((v) => sql`${v}`));
+}
+
+type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };
+
+export class PostgresSearch implements SearchEngine {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async conversations(p: ConversationSearch): Promise<RankedId[]> {
+    if (p.query.terms.length === 0) return [];
+    const q = toTsQuery(p.query);
+    const result = await sql<RankedId>`
+      WITH h AS (
+        SELECT m.conversation_id, ${rank(BODY_WEIGHTS, sql.ref('f.tsv'), q)} AS score
+        FROM messages_fts f JOIN messages m ON m.seq = f.seq
+        WHERE f.tsv @@ ${q} AND m.workspace_id = ${p.workspaceId}
+        ${timeRange(sql.ref('m.created_at'), p.created)}
+      ), ranked AS (
+        SELECT c.id, MIN(h.score) AS score, c.seq
+        FROM h JOIN conversations c ON c.id = h.conversation_id
+        WHERE TRUE
+        ${p.channel ? sql`AND c.channel = ${p.channel}` : sql``}
+        ${p.status ? sql`AND c.status = ${p.status}` : sql``}
+        GROUP BY c.id, c.seq
+      )
+      SELECT id, score, seq FROM ranked
+      ${afterRank(p.after)}
+      ORDER BY score, seq
+      LIMIT ${p.limit}`.execute(this.db);
+    return result.rows;
+  }
+
+  async conversationHits(p: {
+    workspaceId: string;
+    query: SearchQuery;
+    conversationIds: readonly string[];
+    created: TimeRange;
+    perParent: number;
+  }): Promise<MessageHit[]> {
+    if (p.conversationIds.length === 0 || p.query.terms.length === 0) return [];
+    const q = toTsQuery(p.query);
+    // The headline is computed in the outer query, only for the rows kept per conversation.
+    const result = await sql<MessageHit & { body: string }>`
+      SELECT "parentId", "messageId", "createdAt", body, ${headline(sql.ref('body'), q)} AS snippet FROM (
+        SELECT m.conversation_id AS "parentId", m.id AS "messageId", m.created_at AS "createdAt", m.body,
+          ROW_NUMBER() OVER (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.seq DESC) AS rn
+        FROM messages_fts f JOIN messages m ON m.seq = f.seq
+        WHERE f.tsv @@ ${q} AND m.workspace_id = ${p.workspaceId}
+          AND m.conversation_id IN (${inList(p.conversationIds)})
+          ${timeRange(sql.ref('m.created_at'), p.created)}
+      ) hits WHERE rn <= ${p.perParent}
+      ORDER BY "parentId", "createdAt" DESC`.execute(this.db);
+    return result.rows.map(({ body, snippet, ...hit }) => ({ ...hit, snippet: withEllipses(body, snippet) }));
+  }
+
+  async tickets(p: TicketSearch): Promise<RankedId[]> {
+    if (p.query.terms.length === 0) return [];
+    const q = toTsQuery(p.query);
+    const result = await sql<RankedId>`
+      WITH h AS (
+        SELECT t2.id AS ticket_id, ${rank(TICKET_WEIGHTS, sql.ref('f.tsv'), q)} AS score
+        FROM tickets_fts f JOIN tickets t2 ON t2.seq = f.seq
+        WHERE f.tsv @@ ${q} AND t2.workspace_id = ${p.workspaceId}
+        UNION ALL
+        SELECT tm.ticket_id, ${rank(TICKET_WEIGHTS, sql.ref('f.tsv'), q)}
+        FROM ticket_messages_fts f JOIN ticket_messages tm ON tm.seq = f.seq
+        WHERE f.tsv @@ ${q} AND tm.workspace_id = ${p.workspaceId}
+      ), ranked AS (
+        SELECT t.id, MIN(h.score) AS score, t.seq
+        FROM h JOIN tickets t ON t.id = h.ticket_id
+        WHERE TRUE
+        ${p.status && p.status.length ? sql`AND t.status IN (${inList(p.status)})` : sql``}
+        ${timeRange(sql.ref('t.updated_at'), p.updated)}
+        GROUP BY t.id, t.seq
+      )
+      SELECT id, score, seq FROM ranked
+      ${afterRank(p.after)}
+      ORDER BY score, seq
+      LIMIT ${p.limit}`.execute(this.db);
+    return result.rows;
+  }
+
+  async ticketHits(p: {
+    workspaceId: string;
+    query: SearchQuery;
+    ticketIds: readonly string[];
+    perParent: number;
+  }): Promise<TicketHit[]> {
+    if (p.ticketIds.length === 0 || p.query.terms.length === 0) return [];
+    const q = toTsQuery(p.query);
+    // A ticket's snippet comes from the field that holds the whole match, as snippet(-1) picks
+    // the best column on SQLite; when the terms are split between subject and summary, from both.
+    const ticketText = sql`CASE
+      WHEN conduit_tsv(t.subject) @@ ${q} THEN t.subject
+      WHEN conduit_tsv(t.summary) @@ ${q} THEN t.summary
+      ELSE concat_ws(E'\n', t.subject, t.summary) END`;
+    const result = await sql<TicketHit & { body: string }>`
+      SELECT "parentId", "messageId", "createdAt", body, ${headline(sql.ref('body'), q)} AS snippet FROM (
+        SELECT "parentId", "messageId", "createdAt", body,
+          ROW_NUMBER() OVER (PARTITION BY "parentId" ORDER BY "messageId" IS NOT NULL, "createdAt" DESC) AS rn
+        FROM (
+          SELECT t.id AS "parentId", NULL::text AS "messageId", t.updated_at AS "createdAt", ${ticketText} AS body
+          FROM tickets_fts f JOIN tickets t ON t.seq = f.seq
+          WHERE f.tsv @@ ${q} AND t.workspace_id = ${p.workspaceId} AND t.id IN (${inList(p.ticketIds)})
+          UNION ALL
+          SELECT tm.ticket_id, tm.id, tm.created_at, tm.body
+          FROM ticket_messages_fts f JOIN ticket_messages tm ON tm.seq = f.seq
+          WHERE f.tsv @@ ${q} AND tm.workspace_id = ${p.workspaceId}
+            AND tm.ticket_id IN (${inList(p.ticketIds)})
+        ) candidates
+      ) hits WHERE rn <= ${p.perParent}
+      ORDER BY "parentId", rn`.execute(this.db);
+    return result.rows.map(({ body, snippet, ...hit }) => ({ ...hit, snippet: withEllipses(body, snippet) }));
+  }
+
+  async knowledgeChunks(p: KnowledgeChunkSearch): Promise<KnowledgeChunkHit[]> {
+    if (p.query.terms.length === 0) return [];
+    const q = toTsQuery(p.query, 'any');
+    const result = await sql<Omit<KnowledgeChunkHit, 'relevance_score'> & { score: number }>`
+      SELECT kc.node_id, kc.id AS chunk_id, n.title AS node_title, n.path AS node_path,
+        kc.text AS chunk_text, ${rank(BODY_WEIGHTS, sql.ref('f.tsv'), q)} AS score
+      FROM knowledge_chunks_fts f
+        JOIN knowledge_chunks kc ON kc.seq = f.seq
+        JOIN knowledge_nodes n ON n.id = kc.node_id
+      WHERE f.tsv @@ ${q} AND kc.workspace_id = ${p.workspaceId}
+      ${pathFilter(sql.ref('n.path'), p.pathPrefixes)}
+      ORDER BY score, kc.seq
+      LIMIT ${p.maxResults}`.execute(this.db);
+    return withRelevance(result.rows);
+  }
+
+  async knowledgeNodes(p: KnowledgeNodeSearch): Promise<KnowledgeNodeHit[]> {
+    if (p.query.terms.length === 0) return [];
+    const q = toTsQuery(p.query);
+    const result = await sql<KnowledgeNodeHit>`
+      WITH ranked AS (
+        SELECT n.id, n.title, n.path, n.kind, n.body, n.updated_at, ${rank(NODE_WEIGHTS, sql.ref('f.tsv'), q)} AS score, n.seq
+        FROM knowledge_nodes_fts f JOIN knowledge_nodes n ON n.seq = f.seq
+        WHERE f.tsv @@ ${q} AND n.workspace_id = ${p.workspaceId}
+        ${pathFilter(sql.ref('n.path'), p.pathPrefix ? [p.pathPrefix] : undefined)}
+      )
+      SELECT id, title, path, kind, body, updated_at, score, seq FROM ranked
+      ${afterRank(p.after)}
+      ORDER BY score, seq
+      LIMIT ${p.limit}`.execute(this.db);
+    return result.rows;
+  }
+}
