@@ -213,6 +213,7 @@ export async function obtainTokens(
     code_verifier: verifier,
     redirect_uri: options.redirectUri ?? client.redirect_uris[0]!,
     client_id: client.client_id,
+    ...(client.client_secret ? { client_secret: client.client_secret } : {}),
     resource: server.mcpUrl,
   });
   if (status !== 200) throw new Error(`token exchange failed ${status}: ${JSON.stringify(body)}`);

@@ -49,19 +49,23 @@ function isLoopbackHttp(uri: unknown): boolean {
 }
 
 /**
- * RFC 8252 §7.3: a native app's loopback redirect may use any port. oidc-provider applies that
- * to clients registered as `application_type: native`; MCP clients rarely send the field, so a
- * registration whose redirect URIs are all http loopback and that does not name a type is
- * registered as native. This is the one hook oidc-provider runs on registration metadata before
- * validating it (extraClientMetadata), which is why it lives in a validator.
+ * Registration policy, in the one hook oidc-provider runs on registration metadata before
+ * validating it (extraClientMetadata's validator, called once per extra property):
+ * - OAuth 2.1 §7.5.1: plain-http redirect URIs only on loopback.
+ * - RFC 8252 §7.3: a native app's loopback redirect may use any port. oidc-provider applies that
+ *   to clients registered as `application_type: native`; MCP clients rarely send the field, so a
+ *   registration whose redirect URIs are all http loopback and that names no type is native.
  */
 function registrationMetadataValidator(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>): void {
   if (value !== undefined && (typeof value !== 'string' || value.length > 255)) {
     throw new errors.InvalidClientMetadata(`${key} must be a string of at most 255 characters`);
   }
-  if (key !== 'software_id' || ctx?.oidc?.route !== 'registration' || ctx.oidc.body?.application_type !== undefined) return;
-  const uris = metadata.redirect_uris;
-  if (Array.isArray(uris) && uris.length > 0 && uris.every(isLoopbackHttp)) metadata.application_type = 'native';
+  if (key !== 'software_id' || ctx?.oidc?.route !== 'registration') return;
+  const uris = Array.isArray(metadata.redirect_uris) ? (metadata.redirect_uris as unknown[]) : [];
+  if (uris.some((uri) => typeof uri === 'string' && uri.startsWith('http:') && !isLoopbackHttp(uri))) {
+    throw new errors.InvalidClientMetadata('redirect_uris must use https, except loopback addresses (http://127.0.0.1, http://[::1], http://localhost)');
+  }
+  if (ctx.oidc.body?.application_type === undefined && uris.length > 0 && uris.every(isLoopbackHttp)) metadata.application_type = 'native';
 }
 
 /** Our error page for errors oidc-provider renders itself (bad client_id, unregistered redirect_uri…): never a redirect. */
