@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../src/auth/passwords.js';
 import { seedDemo, type DemoResult } from '../src/demo/seed.js';
 import { FIRST_NAMES, LAST_NAMES, asciiFold } from '../src/demo/names.js';
+import { streamRng } from '../src/demo/random.js';
 import { childPath } from '../src/knowledge/chunking.js';
 import { previewOf } from '../src/messaging/delivery.js';
 import { parseSearchQuery } from '../src/store/search.js';
@@ -150,6 +151,10 @@ describe('seedDemo', () => {
         OR (m.internal = 1 AND m.status IS NOT NULL)`)).toEqual([]);
     expect(await violations(sql`
       SELECT t.id FROM tickets t WHERE t.updated_at <> (SELECT max(m.created_at) FROM ticket_messages m WHERE m.ticket_id = t.id)`)).toEqual([]);
+    // A new ticket has not been answered yet (internal notes aside).
+    expect(await violations(sql`
+      SELECT m.id FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+      WHERE t.status = 'new' AND m.direction = 'outbound' AND m.internal = 0`)).toEqual([]);
     const notes = await t.store.db.selectFrom('ticket_messages').select('id').where('internal', '=', 1).execute();
     expect(notes.length).toBeGreaterThan(10);
     const variety = await t.store.db.selectFrom('tickets').select(['status', 'waiting_on', 'priority']).where('workspace_id', '=', acme).execute();
@@ -324,6 +329,15 @@ describe('seedDemo', () => {
 
   it('rejects a scale that is not a whole number of at least 1', async () => {
     for (const scale of [0, -1, 1.5, Number.NaN]) await expect(seedDemo(twin.store, { scale })).rejects.toThrow(/scale/);
+  });
+
+  it('gives each of hundreds of thousands of entity streams its own ids', () => {
+    // A million messages means ~150k conversation streams; a 32-bit generator repeats ids there.
+    const ids = new Set<string>();
+    const count = 300_000;
+    for (let i = 0; i < count; i++) ids.add(streamRng(1, 'acme-hotels/conversation', i).id('cv'));
+    expect(ids.size).toBe(count);
+    expect(streamRng(1, 'acme-hotels/ticket', 5).id('cv')).not.toBe(streamRng(1, 'acme-hotels/conversation', 5).id('cv'));
   });
 
   it('uses name lists that cannot produce the same email for two people', () => {

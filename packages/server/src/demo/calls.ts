@@ -15,7 +15,8 @@ interface Turn {
 /** `base × scale` calls over the last 90 days, with transcripts for the answered ones. */
 export async function seedCalls(ws: WorkspaceSeed): Promise<void> {
   const { profile, run } = ws;
-  const line = ws.senders.get('voice')?.address ?? ws.senders.get('sms')?.address ?? '+10000000000';
+  const line = ws.senders.get('voice')?.address;
+  if (!line) throw new Error(`demo workspace ${profile.slug} needs a default voice sender for its calls`);
   const voiceAgent = agentFor(ws, 'voice');
   const count = profile.base.calls * run.scale;
   for (let i = 0; i < count; i++) {

@@ -5,71 +5,99 @@ export const CLINIC_TOPICS: readonly Topic[] = [
   {
     key: 'booking',
     weight: 10,
-    subjects: ['Appointment request', 'Reschedule my appointment', 'Booking a check-up'],
-    openers: [
-      'Hi, I would like to book an appointment with {clinician} next week.',
-      'Can I move my appointment on {date} to later in the day?',
-      'Do you have any openings for a physiotherapy session this week?',
-      'I need to cancel my appointment on {date}, sorry.',
-    ],
-    followUps: ['Is there anything in the afternoon?', 'Do I need to bring anything?', 'Can my daughter come in the same slot?'],
-    replies: [
-      'Hi {first}, {clinician} has an opening on {date} at 10:30. Shall I book it?',
-      'Done, your appointment is moved. You will get a reminder by SMS the day before.',
-      'Please cancel at least 24 hours ahead so we can offer the slot to another patient.',
-      'Please bring your insurance card and a list of your current medication.',
-    ],
-    closers: ['Thank you!', 'Great, see you then.', 'Perfect.'],
     tags: ['appointments'],
-    summaries: ['Patient wants to book or move an appointment with {clinician}.'],
     notes: ['Added to the waitlist for earlier slots.'],
+    scenes: [
+      {
+        subject: 'Appointment request',
+        summary: 'Patient wants an appointment with {clinician}.',
+        openers: ['Hi, I would like to book an appointment with {clinician} next week.', 'Do you have any openings for a physiotherapy session this week?'],
+        turns: [
+          'Hi {first}, {clinician} has an opening on {date} at 10:30. Shall I book it?',
+          'Is there anything in the afternoon?',
+          'There is also 3:15pm the same day.',
+          '3:15 is perfect, please book it.',
+          'Done. You will get an SMS reminder the day before. Please bring your insurance card.',
+          'Great, see you then.',
+        ],
+      },
+      {
+        subject: 'Reschedule my appointment',
+        summary: 'Patient moves the appointment on {date}.',
+        openers: ['Can I move my appointment on {date} to later in the day?', 'I need to cancel my appointment on {date}, sorry.'],
+        turns: [
+          'Hi {first}, no problem. Would 4pm the same day work, or would you prefer another day?',
+          '4pm works.',
+          'Done, your appointment is moved. Next time, please let us know at least 24 hours ahead so we can offer the slot to another patient.',
+          'Will do, thank you!',
+        ],
+      },
+    ],
   },
   {
     key: 'results',
     weight: 6,
-    subjects: ['Test results', 'Blood test results?'],
-    openers: ['Hi, are my blood test results back yet?', 'I had a scan on {date}, when will I hear about the results?'],
-    followUps: ['Should I book a follow-up?', 'Can you send them by email?'],
-    replies: [
-      'Hi {first}, your results are in and {clinician} will go through them with you at your follow-up.',
-      'For privacy we cannot send results by email; you can see them in the patient portal.',
-      'Results usually take 3 to 5 working days.',
-    ],
-    closers: ['Thanks for letting me know.', 'OK, I will check the portal.'],
     tags: ['results'],
-    summaries: ['Patient asks about test results from {date}.'],
     notes: ['Results reviewed by {clinician}, nothing urgent.'],
+    scenes: [
+      {
+        subject: 'Test results',
+        summary: 'Patient asks about test results from {date}.',
+        openers: ['Hi, are my blood test results back yet?', 'I had a scan on {date}, when will I hear about the results?'],
+        turns: [
+          'Hi {first}, your results are in the patient portal, and {clinician} will go through them with you at your follow-up.',
+          'Can you send them by email?',
+          'For privacy we never send results by email, but the portal has a download button.',
+          'OK, I will check the portal. Thanks.',
+        ],
+      },
+    ],
   },
   {
     key: 'prescription',
     weight: 5,
-    subjects: ['Prescription refill', 'Repeat prescription'],
-    openers: ['Could I get a refill of my prescription? I have a few days left.', 'My pharmacy says the prescription has expired.'],
-    followUps: ['Can it be sent to the pharmacy on Elm Street?', 'How long does it take?'],
-    replies: [
-      'Hi {first}, I have sent the request to {clinician}; refills are usually approved within one working day.',
-      'Your repeat prescription has been sent to your pharmacy.',
-    ],
-    closers: ['Thanks!', 'Got it, thank you.'],
     tags: ['prescriptions'],
-    summaries: ['Repeat prescription requested.'],
     notes: ['Needs a medication review before the next refill.'],
+    scenes: [
+      {
+        subject: 'Prescription refill',
+        summary: 'Repeat prescription requested.',
+        openers: ['Could I get a refill of my prescription? I have a few days left.', 'My pharmacy says the prescription has expired.'],
+        turns: [
+          'Hi {first}, I have sent the request to {clinician}; refills are usually approved within one working day.',
+          'Can it go to the pharmacy on Elm Street?',
+          'Yes, it will be sent straight to the Elm Street pharmacy.',
+          'Got it, thank you.',
+        ],
+      },
+    ],
   },
   {
     key: 'billing',
     weight: 4,
-    subjects: ['Question about my invoice', 'Insurance claim'],
-    openers: ['I received an invoice for {amount} but I thought my insurance covers this.', 'Can you send my invoice to my insurer?'],
-    followUps: ['My policy number is on file.', 'Is a payment plan possible?'],
-    replies: [
-      'Hi {first}, I have resubmitted the claim to your insurer; you do not need to pay until they reply.',
-      'We offer payment plans over 3 or 6 months without interest.',
-    ],
-    closers: ['Thank you for your help.', 'That works, thanks.'],
     tags: ['billing', 'insurance'],
-    summaries: ['Invoice of {amount} disputed; insurance should cover it.'],
     notes: ['Claim resubmitted with the correct procedure code.'],
+    scenes: [
+      {
+        subject: 'Question about my invoice',
+        summary: 'Invoice of {amount} disputed; insurance should cover it.',
+        openers: ['I received an invoice for {amount} but I thought my insurance covers this.'],
+        turns: [
+          'Hi {first}, thanks for checking. I have resubmitted the claim to your insurer; you do not need to pay until they reply.',
+          'And if they refuse?',
+          'Then we offer payment plans over 3 or 6 months without interest.',
+          'That works, thanks.',
+        ],
+      },
+    ],
   },
+];
+
+/** Side questions a patient may add to any thread, with the team's answer. */
+export const CLINIC_SMALL_TALK: ReadonlyArray<readonly [string, string]> = [
+  ['Also, is there parking at the clinic?', 'Yes, there is free parking behind the Elm Street building.'],
+  ['What are your opening hours on Saturday?', 'Elm Street is open from 9am to 1pm on Saturdays.'],
+  ['Do I need to fast before the visit?', 'Only for some blood tests; we will tell you in the reminder if you need to.'],
 ];
 
 /** Northwind Clinic's own knowledge base (no overlap with the hotel's). */

@@ -1,4 +1,4 @@
-import { CLINIC_KNOWLEDGE, CLINIC_TOPICS } from './clinic-content.js';
+import { CLINIC_KNOWLEDGE, CLINIC_SMALL_TALK, CLINIC_TOPICS } from './clinic-content.js';
 import type { WorkspaceProfile } from './profile.js';
 import { formatMoney, spokenDate } from './text.js';
 
@@ -37,6 +37,7 @@ export const CLINIC_PROFILE: WorkspaceProfile = {
     { key: 'patient_number', label: 'Patient number', type: 'string', share: 1, value: (_rng, contact) => `NW-${String(10000 + contact.index)}` },
   ],
   topics: CLINIC_TOPICS,
+  smallTalk: CLINIC_SMALL_TALK,
   calls: [
     {
       weight: 3,

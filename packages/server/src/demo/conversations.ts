@@ -6,7 +6,7 @@ import { channelsOf, contactAt } from './people.js';
 import type { Rng } from './random.js';
 import { personVars, scriptVars, type ScriptPlan } from './scripted.js';
 import { fill } from './text.js';
-import { topicThread, writeConversation, type Draft, type Responders } from './threads.js';
+import { sceneThread, writeConversation, type Draft, type Responders } from './threads.js';
 
 /** The scripted scenes, then `base × scale` generated conversations, then the contacts' activity columns. */
 export async function seedConversations(ws: WorkspaceSeed, plan: ScriptPlan): Promise<void> {
@@ -46,6 +46,7 @@ async function seedGeneratedConversation(ws: WorkspaceSeed, index: number): Prom
   const contact = contactAt(ws.space, rng.int(0, ws.contactCount - 1));
   const channel = rng.weighted(channelsOf(contact).map((c) => [c, profile.channelWeights[c]] as const));
   const topic = rng.weighted(profile.topics.map((t) => [t, t.weight] as const));
+  const scene = rng.pick(topic.scenes);
   const count = rng.int(2, 12);
   const staff = rng.pick(ws.staff);
   const agent = agentFor(ws, channel);
@@ -56,7 +57,7 @@ async function seedGeneratedConversation(ws: WorkspaceSeed, index: number): Prom
     if (count > 3 && rng.chance(0.4)) who.handoverAt = rng.int(2, count - 1);
   }
   const vars = { ...profile.vars(rng, run.clock), ...personVars(ws, contact) };
-  const drafts = topicThread(rng, topic, count, who, vars);
+  const drafts = sceneThread(rng, scene, profile.smallTalk, count, who, vars);
   const ageMs = conversationAge(rng, Math.min(profile.historyDays, 180));
   const staffAnswered = drafts.some((d) => d.from === 'user');
   const status = conversationStatus(rng, ageMs);
@@ -65,7 +66,7 @@ async function seedGeneratedConversation(ws: WorkspaceSeed, index: number): Prom
     contact,
     channel,
     status,
-    subject: channel === 'email' ? fill(rng.pick(topic.subjects), vars) : null,
+    subject: channel === 'email' ? fill(scene.subject, vars) : null,
     assigneeId: staffAnswered || (status === 'open' && rng.chance(0.3)) ? staff.id : null,
     endMs: run.clock.nowMs - ageMs,
     drafts,

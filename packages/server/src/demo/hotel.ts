@@ -1,6 +1,6 @@
 import { HOTEL_KNOWLEDGE } from './hotel-knowledge.js';
 import { HOTEL_SCRIPTED_CONVERSATIONS, HOTEL_SCRIPTED_TICKETS } from './hotel-scripted.js';
-import { HOTEL_TOPICS } from './hotel-topics.js';
+import { HOTEL_SMALL_TALK, HOTEL_TOPICS } from './hotel-topics.js';
 import type { PropertySpec, WorkspaceProfile } from './profile.js';
 import { CODE_ALPHABET, formatMoney, spokenDate } from './text.js';
 
@@ -73,6 +73,7 @@ export const HOTEL_PROFILE: WorkspaceProfile = {
       value: (rng) => rng.pick(['Vegetarian', 'Vegan', 'Nut allergy', 'Gluten-free', 'Lactose intolerant', 'No shellfish']) },
   ],
   topics: HOTEL_TOPICS,
+  smallTalk: HOTEL_SMALL_TALK,
   calls: [
     {
       weight: 4,

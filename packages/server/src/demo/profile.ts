@@ -30,6 +30,8 @@ export interface WorkspaceProfile {
   senders: readonly SenderSpec[];
   attributes: readonly AttributeSpec[];
   topics: readonly Topic[];
+  /** Side questions (contact line, team answer) that lengthen a thread beyond its scene. */
+  smallTalk: ReadonlyArray<readonly [string, string]>;
   calls: readonly CallScript[];
   appointments: readonly AppointmentKind[];
   reservations: ReservationSpec | null;
@@ -68,20 +70,25 @@ export interface AttributeSpec {
   value(rng: Rng, contact: DemoContact, clock: Clock): AttributeValue;
 }
 
+/** One way a conversation about a topic goes: lines alternate, contact first. */
+export interface Scene {
+  subject: string;
+  summary: string;
+  /** Ways the contact opens. */
+  openers: readonly string[];
+  /** What follows the opener, alternating team (first) and contact. */
+  turns: readonly string[];
+}
+
 /**
- * A reason people get in touch, as template lines. Placeholders: {first} {name} (the contact),
- * {staff} (who answers), {brand}, and whatever the profile's vars() provides.
+ * A reason people get in touch. Template placeholders: {first} {name} (the contact), {staff}
+ * (who answers), {brand}, and whatever the profile's vars() provides.
  */
 export interface Topic {
   key: string;
   weight: number;
-  subjects: readonly string[];
-  openers: readonly string[];
-  followUps: readonly string[];
-  replies: readonly string[];
-  closers: readonly string[];
+  scenes: readonly Scene[];
   tags: readonly string[];
-  summaries: readonly string[];
   /** Internal notes on tickets. */
   notes: readonly string[];
 }

@@ -5,21 +5,31 @@ import { newId, type IdPrefix } from '../ids.js';
  * derived from (seed, stream name, index), so contact #417 is the same whatever else was
  * generated before it: content stays deterministic at any scale and generators need not keep
  * earlier rows in memory to refer to them.
+ *
+ * The generator is sfc32 (128-bit state). A 32-bit generator such as mulberry32 is not enough
+ * here: at a million messages, hundreds of thousands of streams would start close together on
+ * its single 2^32 cycle and repeat each other's ids.
  */
 export class Rng {
-  private state: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
+  constructor(a: number, b: number, c: number, d: number) {
+    [this.a, this.b, this.c, this.d] = [a | 0, b | 0, c | 0, d | 0];
+    // The first outputs still resemble the seed words; discard them.
+    for (let i = 0; i < 12; i++) this.next();
   }
 
-  /** mulberry32: a float in [0, 1). */
+  /** A float in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (((this.c << 21) | (this.c >>> 11)) + t) | 0;
+    return (t >>> 0) / 4294967296;
   }
 
   /** An integer in [min, max], both inclusive. */
@@ -76,7 +86,7 @@ function hashString(text: string): number {
   return hash >>> 0;
 }
 
-/** murmur3's finalizer: spreads nearby inputs (index 1, 2, 3…) over the whole 32-bit range. */
+/** murmur3's finalizer: a bijection on 32 bits that spreads nearby inputs (1, 2, 3…) apart. */
 function mix(value: number): number {
   let h = value >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -84,9 +94,15 @@ function mix(value: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** The generator for one entity: `streamRng(seed, 'acme-hotels/contact', 17)`. */
+/**
+ * The generator for one entity: `streamRng(seed, 'acme-hotels/contact', 17)`. Distinct
+ * (stream, index) pairs get distinct states: one state word is the stream hash and another a
+ * bijection (mix) of the index.
+ */
 export function streamRng(seed: number, stream: string, index = 0): Rng {
-  return new Rng(mix(mix(seed ^ hashString(stream)) + Math.imul(index + 1, 0x9e3779b1)));
+  const name = hashString(stream);
+  const high = Math.floor(seed / 4294967296);
+  return new Rng(mix(seed ^ 0x9e3779b9), mix(high ^ name), mix(index ^ name), name);
 }
 
 /**

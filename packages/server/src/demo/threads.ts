@@ -1,9 +1,9 @@
 import { previewOf } from '../messaging/delivery.js';
 import type { Channel, ConversationStatus, MessageStatus } from '../store/schema.js';
-import { MINUTE } from './clock.js';
+import { HOUR, MINUTE } from './clock.js';
 import type { Person, WorkspaceSeed } from './context.js';
 import type { DemoContact } from './people.js';
-import type { Topic } from './profile.js';
+import type { Scene } from './profile.js';
 import type { Rng } from './random.js';
 import { fill } from './text.js';
 
@@ -34,50 +34,57 @@ function skewed(rng: Rng, minMs: number, maxMs: number): number {
   return Math.round(minMs + r * r * (maxMs - minMs));
 }
 
-/** Cycles through a shuffled copy of the lines, so a thread does not repeat itself early. */
-function deck(rng: Rng, lines: readonly string[]): () => string {
-  const order = rng.sample(lines, lines.length);
-  let next = 0;
-  return () => order[next++ % order.length] as string;
+export type Line = readonly ['contact' | 'team', string];
+
+/**
+ * The lines of a thread: the scene in order (contact first, then alternating), lengthened with
+ * side questions after the first answer when `count` is longer than the scene, cut when shorter.
+ */
+export function sceneLines(rng: Rng, scene: Scene, smallTalk: ReadonlyArray<readonly [string, string]>, count: number): Line[] {
+  const lines: Line[] = [['contact', rng.pick(scene.openers)], ...scene.turns.map((text, i): Line => [i % 2 === 0 ? 'team' : 'contact', text])];
+  const asides = rng.sample(smallTalk, smallTalk.length);
+  // Each aside follows an answer from the team, spread out so the main thread stays visible.
+  let insertAt = Math.min(2, lines.length);
+  while (lines.length < count && asides.length > 0) {
+    const [question, answer] = asides.shift() as readonly [string, string];
+    lines.splice(insertAt, 0, ['contact', question], ['team', answer]);
+    insertAt = Math.min(insertAt + 4, lines.length);
+  }
+  return lines.slice(0, count);
 }
 
-/** A generated thread of `count` messages on a topic, opening with the contact. */
-export function topicThread(rng: Rng, topic: Topic, count: number, who: Responders, vars: Record<string, string>): Draft[] {
-  const replies = deck(rng, topic.replies);
-  const followUps = deck(rng, topic.followUps);
-  const contactName = vars.name ?? '';
-  const drafts: Draft[] = [{ from: 'contact', authorId: null, authorName: contactName, body: fill(rng.pick(topic.openers), vars), gapMs: 0 }];
-  let agentActive = who.agent !== undefined;
-  for (let k = 1; k < count; k++) {
-    const previous = drafts[k - 1] as Draft;
-    if (agentActive && who.agent && k === who.handoverAt) {
-      agentActive = false;
-      drafts.push({
-        from: 'system',
-        authorId: null,
-        authorName: 'Conduit',
-        body: `Conversation handed over to ${who.staff.name} by ${who.agent.name}.`,
-        gapMs: MINUTE,
-      });
+/**
+ * A conversation of about `count` messages on a scene. An AI agent, when there is one, answers
+ * first and may hand over to the team member midway (a system message says so).
+ */
+export function sceneThread(
+  rng: Rng,
+  scene: Scene,
+  smallTalk: ReadonlyArray<readonly [string, string]>,
+  count: number,
+  who: Responders,
+  vars: Record<string, string>,
+): Draft[] {
+  const handover = who.agent !== undefined && who.handoverAt !== undefined;
+  const lines = sceneLines(rng, scene, smallTalk, handover ? count - 1 : count);
+  const drafts: Draft[] = [];
+  let agent = who.agent;
+  for (const [i, [speaker, text]] of lines.entries()) {
+    if (speaker === 'contact') {
+      // The contact answers within minutes while the exchange is live, or comes back hours later.
+      const gapMs = i === 0 ? 0 : rng.chance(0.7) ? skewed(rng, MINUTE, 20 * MINUTE) : skewed(rng, HOUR, 30 * HOUR);
+      drafts.push({ from: 'contact', authorId: null, authorName: vars.name ?? '', body: fill(text, { ...vars, staff: who.staff.first }), gapMs });
       continue;
     }
-    const contactSpoke = previous.from === 'contact';
-    const outbound = contactSpoke ? rng.chance(0.85) : previous.from === 'system' || !rng.chance(0.75);
-    if (outbound) {
-      const responder = agentActive && who.agent ? { from: 'agent' as const, ...who.agent } : { from: 'user' as const, ...who.staff };
-      const gapMs = !contactSpoke
-        ? skewed(rng, MINUTE, 15 * MINUTE)
-        : responder.from === 'agent'
-          ? rng.int(8, 60) * 1000
-          : skewed(rng, 2 * MINUTE, 300 * MINUTE);
-      const body = fill(replies(), { ...vars, staff: responder.from === 'agent' ? responder.name : who.staff.first });
-      drafts.push({ from: responder.from, authorId: responder.id, authorName: responder.name, body, gapMs });
-    } else {
-      const last = k === count - 1 && !contactSpoke && topic.closers.length > 0 && rng.chance(0.6);
-      const body = fill(last ? rng.pick(topic.closers) : followUps(), { ...vars, staff: who.staff.first });
-      const gapMs = contactSpoke ? skewed(rng, MINUTE, 10 * MINUTE) : skewed(rng, 4 * MINUTE, 30 * 60 * MINUTE);
-      drafts.push({ from: 'contact', authorId: null, authorName: contactName, body, gapMs });
+    if (agent && who.handoverAt !== undefined && i >= who.handoverAt) {
+      drafts.push({ from: 'system', authorId: null, authorName: 'Conduit', body: `Conversation handed over to ${who.staff.name} by ${agent.name}.`, gapMs: MINUTE });
+      agent = undefined;
     }
+    drafts.push(
+      agent
+        ? { from: 'agent', authorId: agent.id, authorName: agent.name, body: fill(text, { ...vars, staff: agent.name }), gapMs: rng.int(8, 60) * 1000 }
+        : { from: 'user', authorId: who.staff.id, authorName: who.staff.name, body: fill(text, { ...vars, staff: who.staff.first }), gapMs: skewed(rng, 2 * MINUTE, 300 * MINUTE) },
+    );
   }
   return drafts;
 }

@@ -6,7 +6,7 @@ import type { Topic } from './profile.js';
 import type { Rng } from './random.js';
 import { personVars, scriptVars, type ScriptPlan } from './scripted.js';
 import { fill } from './text.js';
-import { outboundStatus, timesOf, type Draft } from './threads.js';
+import { outboundStatus, sceneLines, timesOf, type Draft, type Line } from './threads.js';
 
 interface TicketPlan {
   id: string;
@@ -67,6 +67,7 @@ async function seedGeneratedTicket(ws: WorkspaceSeed, index: number): Promise<vo
   const id = rng.id('tk');
   const contact = contactAt(ws.space, rng.int(0, ws.contactCount - 1));
   const topic = rng.weighted(profile.topics.map((t) => [t, t.weight] as const));
+  const scene = rng.pick(topic.scenes);
   const status = rng.weighted<TicketStatus>([['new', 15], ['pending', 25], ['resolved', 30], ['closed', 30]]);
   const open = status === 'new' || status === 'pending';
   const waiting_on: WaitingOn =
@@ -82,8 +83,8 @@ async function seedGeneratedTicket(ws: WorkspaceSeed, index: number): Promise<vo
   await writeTicket(ws, rng, {
     id,
     contact,
-    subject: fill(rng.pick(topic.subjects), vars),
-    summary: fill(rng.pick(topic.summaries), vars),
+    subject: fill(scene.subject, vars),
+    summary: fill(scene.summary, vars),
     status,
     waiting_on,
     priority: rng.weighted<Priority>([['low', 20], ['normal', 50], ['high', 22], ['urgent', 8]]),
@@ -92,22 +93,34 @@ async function seedGeneratedTicket(ws: WorkspaceSeed, index: number): Promise<vo
     externalId: external ? `ZD-${100000 + rng.int(0, 899999)}` : null,
     assignee: status === 'new' && rng.chance(0.5) ? null : staff,
     endMs: run.clock.nowMs - ageMs,
-    drafts: ticketThread(rng, topic, rng.int(2, 8), contact, staff, vars),
+    drafts: ticketThread(rng, topic, linesFor(sceneLines(rng, scene, profile.smallTalk, rng.int(2, 8)), status, waiting_on), contact, staff, vars),
   });
 }
 
-/** Opens with the contact; the team replies, the contact follows up, and colleagues leave internal notes. */
-function ticketThread(rng: Rng, topic: Topic, count: number, contact: DemoContact, staff: Person, vars: Record<string, string>): Draft[] {
-  const drafts: Draft[] = [{ from: 'contact', authorId: contact.id, authorName: contact.name, body: fill(rng.pick(topic.openers), vars), gapMs: 0 }];
-  for (let k = 1; k < count; k++) {
-    const previous = drafts[k - 1] as Draft;
-    if (topic.notes.length > 0 && rng.chance(0.2)) {
-      drafts.push({ from: 'user', authorId: staff.id, authorName: staff.name, body: fill(rng.pick(topic.notes), vars), gapMs: rng.int(5, 120) * MINUTE, internal: true });
-    } else if (previous.from === 'contact') {
-      drafts.push({ from: 'user', authorId: staff.id, authorName: staff.name, body: fill(rng.pick(topic.replies), vars), gapMs: rng.int(10, 8 * 60) * MINUTE });
-    } else {
-      drafts.push({ from: 'contact', authorId: contact.id, authorName: contact.name, body: fill(rng.pick(topic.followUps), vars), gapMs: rng.int(1, 48) * HOUR });
-    }
+/**
+ * Cuts the exchange where the ticket's state says it stands: a new ticket has no answer yet;
+ * waiting on the team, the contact spoke last; waiting on the customer or a third party, the team did.
+ */
+function linesFor(lines: Line[], status: TicketStatus, waitingOn: WaitingOn): Line[] {
+  if (status === 'new') return lines.slice(0, 1);
+  const lastSpeaker = waitingOn === 'team' ? 'contact' : waitingOn === 'none' ? null : 'team';
+  const cut = [...lines];
+  while (lastSpeaker && cut.length > 1 && cut[cut.length - 1]?.[0] !== lastSpeaker) cut.pop();
+  return cut;
+}
+
+/** The scene's exchange between the contact and the team, with the odd internal note between messages. */
+function ticketThread(rng: Rng, topic: Topic, lines: readonly Line[], contact: DemoContact, staff: Person, vars: Record<string, string>): Draft[] {
+  const drafts: Draft[] = [];
+  const notes = rng.sample(topic.notes, topic.notes.length);
+  for (const [i, [speaker, text]] of lines.entries()) {
+    const note = i > 0 && rng.chance(0.2) ? notes.shift() : undefined;
+    if (note) drafts.push({ from: 'user', authorId: staff.id, authorName: staff.name, body: fill(note, vars), gapMs: rng.int(5, 120) * MINUTE, internal: true });
+    drafts.push(
+      speaker === 'contact'
+        ? { from: 'contact', authorId: contact.id, authorName: contact.name, body: fill(text, vars), gapMs: i === 0 ? 0 : rng.int(1, 48) * HOUR }
+        : { from: 'user', authorId: staff.id, authorName: staff.name, body: fill(text, vars), gapMs: rng.int(10, 8 * 60) * MINUTE },
+    );
   }
   return drafts;
 }
