@@ -1,10 +1,25 @@
 import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
+import { newId } from '../ids.js';
+import { contactAddress, messageBodySchema, outboundAuthor } from '../messaging/delivery.js';
+import { appendOutboundMessage, findOrOpenConversation } from '../messaging/outbound.js';
 import type { ContactsTable } from '../store/schema.js';
+import { applyAttributeValues, attributePatchSchema, resolveAttributePatch } from './attribute-values.js';
+import {
+  assertUniqueAddresses,
+  contactNorms,
+  emailSchema,
+  nameSchema,
+  normalizeEmail,
+  normalizePhone,
+  phoneSchema,
+  requireAnAddress,
+} from './contact-fields.js';
+import { sendConversationMessage, toMessage } from './conversations.js';
 import { defineTool, type ToolContext } from './define.js';
 import { invalidArgument, notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, flag, idSchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { channelSchema, flag, idempotencyKeySchema, idSchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
 
 const contactSummary = z.object({
   id: z.string(),
@@ -124,15 +139,8 @@ export const getContact = defineTool({
 
 const searchFields = ['any', 'name', 'first_name', 'last_name', 'email', 'phone', 'whatsapp'] as const;
 
-/** Lower-cased text for matching against the `_norm` columns. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-/** Digits only: "+1 (415) 555-0100" and "14155550100" are the same number. */
-export function normalizePhone(phone: string): string {
-  return phone.replace(/\D/g, '');
-}
+// Defined with the other contact field rules; re-exported for existing importers.
+export { normalizeEmail, normalizePhone };
 
 function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -187,4 +195,160 @@ export const searchContacts = defineTool({
   },
 });
 
-export const contactTools = [listContacts, getContact, searchContacts];
+const contactIdSchema = idSchema('ct', 'Contact');
+
+export const createContact = defineTool({
+  name: 'create_contact',
+  title: 'Create contact',
+  description:
+    'Create a contact. At least one of email, phone or whatsapp is required. Email (case-insensitive) and phone (whatever the formatting) are unique per workspace: a taken one is a conflict naming the existing contact. custom_attributes must use defined keys and types (list_custom_attributes).',
+  kind: 'create',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    first_name: nameSchema.optional(),
+    last_name: nameSchema.optional(),
+    email: emailSchema.optional().describe('Email address; unique per workspace, case-insensitively.'),
+    phone: phoneSchema().optional().describe('Phone number for SMS and calls, ideally E.164 ("+14155550100").'),
+    whatsapp: phoneSchema().optional().describe('WhatsApp number, ideally E.164.'),
+    custom_attributes: attributePatchSchema.optional(),
+    idempotency_key: idempotencyKeySchema,
+  }),
+  output: contactOut,
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const db = ctx.store.db;
+    const fields = {
+      first_name: args.first_name ?? null,
+      last_name: args.last_name ?? null,
+      email: args.email ?? null,
+      phone: args.phone ?? null,
+      whatsapp: args.whatsapp ?? null,
+    };
+    requireAnAddress(fields);
+    const norms = contactNorms(fields);
+    await assertUniqueAddresses(db, workspace.id, norms);
+    const attributes = await resolveAttributePatch(db, workspace.id, args.custom_attributes ?? {});
+    const now = ctx.now().toISOString();
+    const id = newId('ct');
+    await db
+      .insertInto('contacts')
+      .values({
+        id,
+        workspace_id: workspace.id,
+        ...fields,
+        ...norms,
+        archived: 0,
+        ai_paused: 0,
+        last_channel: null,
+        last_message_at: null,
+        last_message_preview: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await applyAttributeValues(db, id, attributes);
+    return toContact(ctx, await loadContact(ctx, workspace.id, id));
+  },
+});
+
+const patchableFields = ['first_name', 'last_name', 'email', 'phone', 'whatsapp', 'archived', 'ai_paused'] as const;
+
+export const patchContact = defineTool({
+  name: 'patch_contact',
+  title: 'Patch contact',
+  description:
+    'Change some fields of a contact; fields not given stay as they are, null clears a name or address. The contact must keep at least one of email, phone or whatsapp, and email and phone stay unique per workspace. archived hides the contact from active lists; ai_paused stops AI agents from replying to them. Custom attributes: patch_contact_custom_attributes.',
+  kind: 'update',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    contact_id: contactIdSchema,
+    first_name: nameSchema.nullable().optional().describe('New first name; null clears it.'),
+    last_name: nameSchema.nullable().optional().describe('New last name; null clears it.'),
+    email: emailSchema.nullable().optional().describe('New email address; null clears it.'),
+    phone: phoneSchema().nullable().optional().describe('New phone number; null clears it.'),
+    whatsapp: phoneSchema().nullable().optional().describe('New WhatsApp number; null clears it.'),
+    archived: z.boolean().optional().describe('true archives the contact, false restores it.'),
+    ai_paused: z.boolean().optional().describe('true stops AI agents from replying to this contact.'),
+    idempotency_key: idempotencyKeySchema,
+  }),
+  output: contactOut,
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const db = ctx.store.db;
+    if (patchableFields.every((field) => args[field] === undefined)) {
+      throw invalidArgument(`give at least one field to change: ${patchableFields.join(', ')}.`);
+    }
+    const contact = await loadContact(ctx, workspace.id, args.contact_id);
+    const pick = <K extends 'first_name' | 'last_name' | 'email' | 'phone' | 'whatsapp'>(field: K) =>
+      args[field] === undefined ? contact[field] : args[field];
+    const fields = {
+      first_name: pick('first_name'),
+      last_name: pick('last_name'),
+      email: pick('email'),
+      phone: pick('phone'),
+      whatsapp: pick('whatsapp'),
+    };
+    requireAnAddress(fields);
+    const norms = contactNorms(fields);
+    await assertUniqueAddresses(db, workspace.id, norms, contact.id);
+    await db
+      .updateTable('contacts')
+      .set({
+        ...fields,
+        ...norms,
+        ...(args.archived === undefined ? {} : { archived: args.archived ? 1 : 0 }),
+        ...(args.ai_paused === undefined ? {} : { ai_paused: args.ai_paused ? 1 : 0 }),
+        updated_at: ctx.now().toISOString(),
+      })
+      .where('id', '=', contact.id)
+      .execute();
+    return toContact(ctx, await loadContact(ctx, workspace.id, contact.id));
+  },
+});
+
+export const sendContactMessage = defineTool({
+  name: 'send_contact_message',
+  title: 'Send contact message',
+  description:
+    'Send a message to a contact on a channel (sms, email, whatsapp or webchat). This reaches a real person and cannot be undone: only send what the user approved, and pass an idempotency_key (a UUID per logical send) so a retry never sends twice. The message goes into the contact\'s current (not closed) conversation on that channel, or a new one is opened; it is stored at once with status "queued" and returned, delivery happens right after. The contact needs an address for the channel (email, phone for sms, whatsapp). subject is for email only. sender_id picks the identity to send from (list_workspace_senders); default: the channel\'s default sender.',
+  kind: 'send',
+  input: z.object({
+    workspace_id: workspaceIdSchema,
+    contact_id: contactIdSchema,
+    channel: channelSchema.describe('The channel to reach the contact on.'),
+    body: messageBodySchema,
+    sender_id: idSchema('sd', 'Sender').optional().describe('Sender identity (sd_…) on that channel; default: the channel\'s default sender.'),
+    subject: z.string().trim().min(1).max(300).optional().describe('Email subject (email only). A new email conversation takes it as its subject.'),
+    idempotency_key: idempotencyKeySchema,
+  }),
+  output: sendConversationMessage.output,
+  async handler(args, ctx) {
+    const workspace = await ctx.workspace(args.workspace_id);
+    const db = ctx.store.db;
+    if (args.subject !== undefined && args.channel !== 'email') {
+      throw invalidArgument(`subject is only used on the email channel, not on ${args.channel}.`);
+    }
+    const contact = await loadContact(ctx, workspace.id, args.contact_id);
+    // Refuse a contact without an address on the channel before a conversation is opened for it.
+    contactAddress(contact, args.channel);
+    const now = ctx.now().toISOString();
+    const conversation = await findOrOpenConversation(db, workspace.id, contact, args.channel, { now, subject: args.subject });
+    const result = await appendOutboundMessage(db, {
+      workspaceId: workspace.id,
+      conversation,
+      body: args.body,
+      subject: args.subject,
+      senderId: args.sender_id,
+      author: await outboundAuthor(db, ctx.credential),
+      now,
+    });
+    return {
+      ...toMessage(result.message),
+      conversation_id: conversation.id,
+      conversation_status: result.conversationStatus,
+      sender: { id: result.sender.id, address: result.sender.address, display_name: result.sender.display_name },
+    };
+  },
+});
+
+export const contactTools = [listContacts, getContact, searchContacts, createContact, patchContact, sendContactMessage];

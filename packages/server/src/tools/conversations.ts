@@ -80,7 +80,7 @@ function toSummary(row: SummaryRow): z.input<typeof conversationSummary> {
   };
 }
 
-function toMessage(row: MessageRow): z.input<typeof messageOut> {
+export function toMessage(row: MessageRow): z.input<typeof messageOut> {
   return {
     id: row.id,
     direction: row.direction,
