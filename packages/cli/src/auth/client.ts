@@ -51,7 +51,7 @@ export async function obtainClient(as: AuthorizationServerDiscovery, redirectUri
         application_type: 'native',
       },
       undefined,
-      clientOptions(metadata.issuer),
+      { ...clientOptions(metadata.issuer), [oidc.customFetch]: registrationFetch },
     );
   } catch (error) {
     throw new LoginError('registration_failed', `Dynamic Client Registration at ${metadata.registration_endpoint} failed: ${oauthErrorText(error)}.`);
@@ -68,6 +68,19 @@ export async function obtainClient(as: AuthorizationServerDiscovery, redirectUri
   };
 }
 
+/**
+ * RFC 7591 makes `client_secret_expires_at` REQUIRED with a `client_secret`, and openid-client rejects a
+ * registration response without it. Some servers leave it out; reading the omission as 0 ("does not
+ * expire", the RFC's own value for that) keeps them usable without weakening anything else.
+ */
+const registrationFetch: oidc.CustomFetch = async (url, options) => {
+  const response = await fetch(url, options);
+  if (response.status !== 201) return response;
+  const body = (await response.clone().json().catch(() => null)) as Record<string, unknown> | null;
+  if (!body || typeof body.client_secret !== 'string' || body.client_secret_expires_at !== undefined) return response;
+  return new Response(JSON.stringify({ ...body, client_secret_expires_at: 0 }), { status: 201, headers: { 'content-type': 'application/json' } });
+};
+
 /** An openid-client Configuration for stored or freshly obtained client details. */
 export function clientConfiguration(metadata: oidc.ServerMetadata, client: ClientInfo): oidc.Configuration {
   const config = new oidc.Configuration(metadata, client.clientId, client.clientSecret ? { client_secret: client.clientSecret } : undefined, clientAuth(client));
@@ -83,12 +96,24 @@ export function configurationFor(credential: OAuthCredential): oidc.Configuratio
 function clientAuth(client: ClientInfo): oidc.ClientAuth {
   switch (client.authMethod) {
     case 'client_secret_basic':
-      return oidc.ClientSecretBasic(client.clientSecret);
+      return clientSecretBasic(client.clientSecret ?? '');
     case 'client_secret_post':
       return oidc.ClientSecretPost(client.clientSecret);
     default:
       return oidc.None();
   }
+}
+
+/**
+ * client_secret_basic with the RFC 6749 §2.3.1 encoding done by the WHATWG form-urlencoded serializer,
+ * which leaves `-`, `.`, `_` and `*` as they are. openid-client's own helper also escapes those,
+ * which servers that do not decode the credentials (a common shortcut) then reject.
+ */
+function clientSecretBasic(secret: string): oidc.ClientAuth {
+  const encode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1);
+  return (_as, client, _body, headers) => {
+    headers.set('authorization', `Basic ${Buffer.from(`${encode(client.client_id)}:${encode(secret)}`).toString('base64')}`);
+  };
 }
 
 /** A native app is a public client: ask for "none" unless the server cannot do it. */

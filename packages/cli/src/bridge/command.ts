@@ -11,7 +11,7 @@ export function addBridgeOptions(command: Command): Command {
     .option('--read-only', 'hide and refuse every tool not annotated readOnlyHint')
     .option('--tools <globs...>', 'only expose tools matching these globs (e.g. "list_*" "get_*")')
     .option('--exclude-tools <globs...>', 'hide tools matching these globs (e.g. "send_*")')
-    .option('--header <"Name: value"...>', 'extra HTTP header for every request (repeatable)')
+    .option('--header <header...>', 'extra HTTP header for every request, "Name: value" (repeatable)')
     .option('--debug', 'log each request and response line to stderr (never tokens)');
 }
 

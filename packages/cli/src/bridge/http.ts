@@ -3,8 +3,7 @@ import type { Dispatcher } from 'undici';
 // cache stores and the mock agents, which costs ≈ 40 ms of start-up on every bridge launch (measured
 // on Node 20: 70 ms for the root vs 30 ms for these two modules). undici is pinned to an exact
 // version, and the bridge tests exercise both modules on every run.
-import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
-import request from 'undici/lib/api/api-request.js';
+import { EnvHttpProxyAgent } from 'undici';
 
 export type HttpResponse = Dispatcher.ResponseData;
 
@@ -30,7 +29,7 @@ export function createHttpClient(url: URL, options: { connectTimeoutMs?: number 
   const path = `${url.pathname}${url.search}`;
   return {
     send(method, headers, body, signal) {
-      return request.call(dispatcher, { origin, path, method, headers, body: body ?? null, signal: signal ?? null });
+      return dispatcher.request({ origin, path, method, headers, body: body ?? null, signal: signal ?? null });
     },
     async close() {
       await dispatcher.destroy();

@@ -433,9 +433,10 @@ export function describeError(error: unknown): string {
 }
 
 function unreachable(error: unknown): BridgeFailure {
-  return new BridgeFailure(
-    BRIDGE_ERROR.UPSTREAM_UNAVAILABLE,
-    `Cannot reach the Conduit MCP server (${errorCode(error) ?? describeError(error)}). The bridge keeps running and retries on the next request.`,
-    { reason: 'unreachable' },
-  );
+  const code = errorCode(error) ?? describeError(error);
+  // Corporate TLS inspection is the usual cause; the fix is a CA file, not a code change.
+  const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
+    ? ' If a proxy or private CA signs this server\'s certificate, point NODE_EXTRA_CA_CERTS at that CA\'s PEM file.'
+    : ' The bridge keeps running and retries on the next request.';
+  return new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, `Cannot reach the Conduit MCP server (${code}).${hint}`, { reason: 'unreachable', code });
 }
