@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-/** The built server CLI, as `npx conduit-mcp-server` would run it. */
-export const SERVER_CLI = join(dirname(require.resolve('@conduit-mcp/server/package.json')), 'dist', 'cli.js');
+/**
+ * The built server CLI, as `npx conduit-mcp-server` would run it, through the workspace link
+ * (the package's exports do not expose package.json to require.resolve).
+ */
+export const SERVER_CLI = fileURLToPath(new URL('../node_modules/@conduit-mcp/server/dist/cli.js', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
