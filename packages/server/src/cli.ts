@@ -5,6 +5,7 @@ import { serveCommand } from './admin/serve.js';
 import { tokensCommand } from './admin/tokens.js';
 import { usersCommand } from './admin/users.js';
 import { workspacesCommand } from './admin/workspaces.js';
+import { oauthCommand } from './oauth/admin.js';
 import { SERVER_VERSION } from './version.js';
 
 const program = new Command('conduit-mcp-server')
@@ -16,7 +17,8 @@ const program = new Command('conduit-mcp-server')
   .addCommand(seedCommand())
   .addCommand(workspacesCommand())
   .addCommand(usersCommand())
-  .addCommand(tokensCommand());
+  .addCommand(tokensCommand())
+  .addCommand(oauthCommand());
 
 program.exitOverride();
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../src/oauth/adapter.js';
+import { listGrants, revokeGrants } from '../src/oauth/grants.js';
 import { createConduitServer } from '../src/server.js';
 import { callTool, createOAuthFixture, mcp, obtainTokens, register, tokenRequest, type OAuthFixture } from './oauth-helpers.js';
 
@@ -187,5 +188,29 @@ describe('what the database keeps', () => {
     const text = JSON.stringify(res.body.result?.structuredContent);
     expect(text).toContain('acme-hotels');
     expect(text).toContain('northwind-clinic');
+  });
+});
+
+describe('administration (conduit-mcp-server oauth grants|revoke)', () => {
+  it('lists grants with user, client, workspaces and scopes, and revoking one cuts its tokens off at once', async () => {
+    const client = await register(f.server, { client_name: 'Cursor' });
+    const tokens = await obtainTokens(f.server, client, { workspaces: [f.clinic.id], write: false }, { scope: 'mcp:read mcp:write' });
+    const grant = (await listGrants(f.t.store)).find((g) => g.client_id === client.client_id);
+    expect(grant).toMatchObject({ user_email: 'ana@example.com', client_name: 'Cursor', workspaces: ['northwind-clinic'], scopes: ['mcp:read'] });
+    expect(await status(tokens.access_token)).toBe(200);
+
+    expect(await revokeGrants(f.t.store, { grantId: grant!.id })).toBe(1);
+    expect(await status(tokens.access_token)).toBe(401);
+    expect((await refresh(client.client_id, tokens.refresh_token!)).body.error).toBe('invalid_grant');
+    expect((await listGrants(f.t.store)).some((g) => g.id === grant!.id)).toBe(false);
+    expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_id', '=', grant!.id).execute()).toEqual([]);
+  });
+
+  it('revokes every grant of one user', async () => {
+    const a = await obtainTokens(f.server, await register(f.server), { workspaces: [f.acme.id] });
+    const b = await obtainTokens(f.server, await register(f.server), { workspaces: [f.acme.id] });
+    expect(await revokeGrants(f.t.store, { userId: f.user.id })).toBeGreaterThanOrEqual(2);
+    expect(await status(a.access_token)).toBe(401);
+    expect(await status(b.access_token)).toBe(401);
   });
 });

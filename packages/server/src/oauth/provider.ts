@@ -68,13 +68,22 @@ function registrationMetadataValidator(ctx: KoaContextWithOIDC | undefined, key:
   if (ctx.oidc.body?.application_type === undefined && uris.length > 0 && uris.every(isLoopbackHttp)) metadata.application_type = 'native';
 }
 
+/** What the errors a person can meet in the browser mean, in their words; others show oidc-provider's description. */
+const FRIENDLY_ERRORS: Readonly<Record<string, string>> = {
+  invalid_redirect_uri: 'The application asked to send you back to an address it did not register, so sign-in stops here to keep your account safe.',
+  invalid_client: 'This application is not registered with this server (its registration may be from another server or was removed). Remove the server in your application and add it again.',
+  invalid_request: 'The application sent an incomplete or invalid sign-in request.',
+};
+
 /** Our error page for errors oidc-provider renders itself (bad client_id, unregistered redirect_uri…): never a redirect. */
 function renderError(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }): void {
   for (const [name, value] of Object.entries(PAGE_HEADERS)) ctx.set(name, value);
   ctx.type = 'html';
+  const friendly = out.error ? FRIENDLY_ERRORS[out.error] : undefined;
   ctx.body = errorPage({
     title: 'This connection request cannot continue',
-    message: out.error_description ?? 'The request from your application was not valid.',
+    message: friendly ?? out.error_description ?? 'The request from your application was not valid.',
+    detail: friendly ? out.error_description : undefined,
     code: out.error,
   });
 }
