@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
@@ -66,11 +67,15 @@ function buildServer() {
   server.registerTool(
     'ask_name',
     { description: 'Asks the user for a name (elicitation).', inputSchema: {}, annotations: { title: 'Ask name', ...read } },
-    async () => {
-      const answer = await server.server.elicitInput({
-        message: 'Your name?',
-        requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-      });
+    async (_args, extra) => {
+      // Sent as part of this call, so it travels on the call's SSE response stream.
+      const answer = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: { message: 'Your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+        },
+        ElicitResultSchema,
+      );
       return { content: [{ type: 'text', text: `hello ${answer.content?.name ?? '?'} (${answer.action})` }] };
     },
   );

@@ -1,9 +1,9 @@
 // Types for the two undici modules the bridge imports directly (see http.ts for why): they are the
 // same classes and functions the package root exports, so the root's types describe them.
-declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
-  import type { EnvHttpProxyAgent } from 'undici';
-  const EnvHttpProxyAgentClass: typeof EnvHttpProxyAgent;
-  export default EnvHttpProxyAgentClass;
+declare module 'undici/lib/dispatcher/agent.js' {
+  import type { Agent } from 'undici';
+  const AgentClass: typeof Agent;
+  export default AgentClass;
 }
 
 declare module 'undici/lib/api/api-request.js' {
