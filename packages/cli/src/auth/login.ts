@@ -182,7 +182,9 @@ function callbackFailure(error: unknown, url: string, issuer: string): LoginErro
     }
     return new LoginError('authorization_failed', `The authorization server refused the sign-in: ${oauthErrorText(error)}. Run \`${loginCommand(url)}\` to try again.`);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // openid-client wraps the precise complaint ("unexpected "state" …") as the cause of a generic error.
+  const cause = (error as { cause?: unknown })?.cause;
+  const message = [error, cause].map((e) => (e instanceof Error ? e.message : '')).join(' ');
   if (message.includes('"state"')) {
     return new LoginError('state_mismatch', `The sign-in response did not carry the state this login sent (a stale tab or a forged request); nothing was stored. Run \`${loginCommand(url)}\` again.`);
   }

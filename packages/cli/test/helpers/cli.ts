@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const packageDir = join(import.meta.dirname, '..', '..');
+export const CLI = join(packageDir, 'dist', 'cli.js');
+export const TEST_BROWSER = join(import.meta.dirname, 'browser.mjs');
+
+export function tempDir(prefix = 'conduit-cli-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The environment for a CLI process: a private file store, the test browser, no inherited CONDUIT_* settings. */
+export function cliEnv(configDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CONDUIT_') && key !== 'BROWSER') env[key] = value;
+  return {
+    ...env,
+    CONDUIT_CONFIG_DIR: configDir,
+    CONDUIT_CREDENTIAL_STORE: 'file',
+    BROWSER: `${process.execPath} ${TEST_BROWSER}`,
+    TEST_BROWSER_MODE: 'follow',
+    ...extra,
+  };
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stdout+stderr match. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((listener) => listener());
+  child.stdout?.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), notify()));
+  child.stderr?.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), notify()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    done,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stdout + stderr)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}; output so far:\n${stdout}${stderr}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+/** Runs the CLI to completion; `input` is written to stdin (then closed). */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = spawnCli(args, env);
+  if (input !== undefined) run.child.stdin?.end(input);
+  else run.child.stdin?.end();
+  return run.done;
+}
