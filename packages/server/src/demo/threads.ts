@@ -7,11 +7,9 @@ import type { Scene } from './profile.js';
 import type { Rng } from './random.js';
 import { fill } from './text.js';
 
-export type DraftAuthor = 'contact' | 'user' | 'agent' | 'system';
-
 /** A message before it has a time: who wrote it, and how long after the previous one. */
 export interface Draft {
-  from: DraftAuthor;
+  from: 'contact' | 'user' | 'agent' | 'system';
   authorId: string | null;
   authorName: string;
   body: string;
@@ -24,7 +22,7 @@ export interface Draft {
 export interface Responders {
   staff: Person;
   agent?: { id: string; name: string };
-  /** Index of the message where the agent hands over (a system message), if it does. */
+  /** The agent hands over (with a system message) at the first team line from this index on, if set. */
   handoverAt?: number;
 }
 
