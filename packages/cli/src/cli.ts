@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { AuthError } from './auth/errors.js';
+import { addBridgeOptions, runBridgeCommand } from './bridge/command.js';
 import { doctorCommand } from './commands/doctor.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
@@ -8,10 +9,7 @@ import { tokenCommand } from './commands/token.js';
 import { LockTimeoutError } from './credentials/lock.js';
 import { CLI_VERSION } from './version.js';
 
-/**
- * The `conduit-mcp` program. Run without a command it will be the stdio bridge (a later addition
- * sets the default action here); until then it prints this help.
- */
+/** The `conduit-mcp` program. Run without a command it is the stdio bridge (src/bridge). */
 export function createProgram(): Command {
   const program = new Command('conduit-mcp')
     .description('Connect stdio-only MCP clients to Conduit: sign in, keep credentials in the OS keychain, and hand out valid tokens.')
@@ -33,7 +31,10 @@ Environment:
   BROWSER                   program used to open the sign-in page
   CONDUIT_MCP_DEBUG=1       diagnostic messages on stderr (never secrets)`,
     )
-    .action(() => program.help());
+    // Root options apply only before a command name, so `login --url` stays the command's own.
+    .enablePositionalOptions()
+    .action((options) => runBridgeCommand(options, CLI_VERSION));
+  addBridgeOptions(program);
   return program;
 }
 

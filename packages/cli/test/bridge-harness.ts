@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** No stored credentials: bridges use CONDUIT_API_TOKEN, --header, or nothing. */
+const emptyConfigDir = mkdtempSync(join(tmpdir(), 'conduit-bridge-config-'));
 
 /** The built CLI, as `npx conduit-mcp` runs it (CONDUIT_BRIDGE_BIN points elsewhere while developing). */
 export function bridgeBin(): string {
@@ -109,6 +112,7 @@ export function cleanEnv(env: Record<string, string | undefined>): Record<string
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     CONDUIT_CREDENTIAL_STORE: 'file',
+    CONDUIT_CONFIG_DIR: emptyConfigDir,
     ...env,
   };
   return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));

@@ -78,7 +78,10 @@ describe('stdout and stderr', { timeout: 30_000 }, () => {
   it('rejects a bad option before touching stdin, with exit code 2', async () => {
     const bridge = spawnBridge(['--url', 'ftp://example.com/mcp']);
     expect(await bridge.exited).toEqual({ code: 2, signal: null });
-    expect(bridge.stderr()).toContain('--url must be http(s)');
+    expect(bridge.stderr()).toContain('must be an http(s) URL');
+    const insecure = spawnBridge(['--url', 'http://conduit.example.com/v1/mcp']);
+    expect((await insecure.exited).code).toBe(2);
+    expect(insecure.stderr()).toContain('Refusing to send credentials to http://conduit.example.com over plain http');
     const header = spawnBridge(['--url', peer.mcpUrl, '--header', 'Mcp-Session-Id: forged']);
     expect((await header.exited).code).toBe(2);
     expect(header.stderr()).toContain('--header cannot set mcp-session-id');

@@ -219,7 +219,7 @@ describe('policies', { timeout: 30_000 }, () => {
 
 describe('credentials', { timeout: 30_000 }, () => {
   it('answers initialize with an error naming `conduit-mcp login` when there is no credential, without opening a browser', async () => {
-    const error = await connectBridge(['--url', peer.mcpUrl], { CONDUIT_API_TOKEN: undefined, BROWSER: '/bin/false', XDG_CONFIG_HOME: '/nonexistent-conduit-test' }).catch(
+    const error = await connectBridge(['--url', peer.mcpUrl], { CONDUIT_API_TOKEN: undefined, BROWSER: '/bin/false' }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(McpError);

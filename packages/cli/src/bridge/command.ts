@@ -16,27 +16,26 @@ export function addBridgeOptions(command: Command): Command {
 }
 
 /**
- * The default action: run the stdio bridge. stdout is the MCP channel from here on, so anything
- * a library might print with console.log is sent to stderr instead.
+ * The default action: run the stdio bridge until stdin ends or a signal arrives. stdout is the
+ * MCP channel from here on, so anything a library might print with console.log goes to stderr.
  */
-export function runBridgeCommand(raw: RawBridgeOptions, version: string): void {
+export async function runBridgeCommand(raw: RawBridgeOptions, version: string): Promise<void> {
   let options;
   try {
     options = resolveBridgeOptions(raw);
   } catch (error) {
-    if (error instanceof OptionError) {
-      process.stderr.write(`conduit-mcp: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`conduit-mcp: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
   }
   // eslint-disable-next-line no-console -- redirecting console is the point: stdout is the MCP channel
   console.log = console.info = console.debug = console.error;
   if (process.stdin.isTTY) {
-    process.stderr.write(
-      `conduit-mcp: bridging stdio to ${options.url.href}. MCP clients start this command themselves; see \`conduit-mcp --help\`.\n`,
-    );
+    process.stderr.write(`conduit-mcp: bridging stdio to ${options.url.href}. MCP clients start this command themselves; see \`conduit-mcp --help\`.\n`);
   }
   const tokenSource = options.headers.authorization !== undefined ? null : bridgeTokenSource(options.url.href);
-  stopOnSignals(runBridge({ ...options, tokenSource, version }));
+  const bridge = runBridge({ ...options, tokenSource, version });
+  stopOnSignals(bridge);
+  await bridge.finished;
 }

@@ -1,6 +1,7 @@
-/** The bridge's command-line surface, independent of the argument parser. */
+import { DiscoveryError } from '../auth/errors.js';
+import { resolveServerUrl } from '../auth/url.js';
 
-export const DEFAULT_MCP_URL = 'https://api.conduit.ai/v1/mcp';
+/** The bridge's command-line surface, independent of the argument parser. */
 
 export interface BridgeOptions {
   url: URL;
@@ -47,14 +48,15 @@ function globs(values: string[] | undefined): string[] {
 }
 
 export function resolveBridgeOptions(raw: RawBridgeOptions, env: NodeJS.ProcessEnv = process.env): BridgeOptions {
-  const text = raw.url ?? env.CONDUIT_MCP_URL ?? DEFAULT_MCP_URL;
   let url: URL;
   try {
-    url = new URL(text);
-  } catch {
-    throw new OptionError(`--url "${text}" is not a URL`);
+    // The same canonical form `conduit-mcp login` stores credentials under, and the same rule:
+    // plain http only to loopback, so a token never crosses a network in clear text.
+    url = new URL(resolveServerUrl(raw.url, env));
+  } catch (error) {
+    if (error instanceof DiscoveryError) throw new OptionError(error.message);
+    throw error;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new OptionError(`--url must be http(s), got ${url.protocol}`);
   const workspace = raw.workspace?.trim();
   if (raw.workspace !== undefined && !workspace) throw new OptionError('--workspace needs an id (wp_…) or a slug');
   return {

@@ -1,6 +1,7 @@
 import { createHttpClient } from './http.js';
 import { createLog } from './log.js';
-import { DEFAULT_MCP_URL, type BridgeOptions } from './options.js';
+import { DEFAULT_MCP_URL } from '../auth/url.js';
+import type { BridgeOptions } from './options.js';
 import { ToolPolicy } from './policy.js';
 import { Relay } from './relay.js';
 import { loginCommand, singleFlight, type TokenSource } from './token-source.js';
@@ -30,7 +31,13 @@ const DRAIN_ON_EOF_MS = 1_000;
  * and stdin is read at once, with no probe request or handshake of the bridge's own first: the
  * client's initialize is the first thing sent upstream, so a warm start costs one round trip.
  */
-export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo()): { shutdown(reason: string): Promise<void> } {
+export interface BridgeHandle {
+  shutdown(reason: string): Promise<void>;
+  /** Settles when the bridge has shut down, just before it calls `io.exit`. */
+  finished: Promise<void>;
+}
+
+export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo()): BridgeHandle {
   const log = createLog(options.debug, io.stderr);
   let stopping = false;
   const write = (line: string) => {
@@ -79,15 +86,18 @@ export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo())
       stopping = true;
       await upstream.close(Math.max(100, SHUTDOWN_BUDGET_MS - DRAIN_ON_EOF_MS - 300));
       clearTimeout(deadline);
+      markFinished();
       io.exit(0);
     })();
     return done;
   };
+  let markFinished: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (markFinished = resolve));
 
   io.input.on('end', () => void shutdown('stdin closed'));
   io.input.on('error', () => void shutdown('stdin error'));
   io.output.on('error', () => void shutdown('stdout closed'));
-  return { shutdown };
+  return { shutdown, finished };
 }
 
 function processIo(): BridgeIo {
@@ -100,7 +110,7 @@ function processIo(): BridgeIo {
 }
 
 /** Signals that end the bridge the way hosts stop stdio servers (and a closed terminal). */
-export function stopOnSignals(bridge: { shutdown(reason: string): Promise<void> }): void {
+export function stopOnSignals(bridge: BridgeHandle): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void bridge.shutdown(signal));
   }
