@@ -10,12 +10,12 @@ import { sceneThread, writeConversation, type Draft, type Responders } from './t
 
 /** The scripted scenes, then `base × scale` generated conversations, then the contacts' activity columns. */
 export async function seedConversations(ws: WorkspaceSeed, plan: ScriptPlan): Promise<void> {
-  for (const [k, scene] of plan.conversations.entries()) {
+  for (const [k, entry] of plan.conversations.entries()) {
     const rng = rngFor(ws, 'scripted-conversation', k);
-    const { script, contact } = scene;
+    const { script, contact } = entry;
     const staff = staffByKey(ws, script.staff);
     const agent = agentFor(ws, script.channel) ?? ws.agents[0];
-    const vars = scriptVars(ws, rng, plan, contact, scene.guest);
+    const vars = scriptVars(ws, rng, plan, contact, entry.guest);
     const drafts = script.messages.map((m): Draft => {
       const base = { body: fill(m.text, { ...vars, staff: staff.first }), gapMs: m.after * MINUTE };
       if (m.from === 'contact') return { ...base, from: 'contact', authorId: null, authorName: contact.name };

@@ -26,12 +26,12 @@ interface TicketPlan {
 
 /** Scripted tickets, then `base × scale` generated ones, each with its messages and tag rows. */
 export async function seedTickets(ws: WorkspaceSeed, plan: ScriptPlan): Promise<void> {
-  for (const [k, scene] of plan.tickets.entries()) {
+  for (const [k, entry] of plan.tickets.entries()) {
     const rng = rngFor(ws, 'scripted-ticket', k);
-    const { script, contact } = scene;
+    const { script, contact } = entry;
     const assignee = script.staff ? staffByKey(ws, script.staff) : null;
     const author = assignee ?? (ws.staff[0] as Person);
-    const vars = { ...scriptVars(ws, rng, plan, contact, scene.guest), staff: author.first };
+    const vars = { ...scriptVars(ws, rng, plan, contact, entry.guest), staff: author.first };
     await writeTicket(ws, rng, {
       id: rng.id('tk'),
       contact,
