@@ -6,7 +6,7 @@ import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './accounts.js';
 import { pruneOAuthState } from './adapter.js';
 import { createCsrfTokens } from './csrf.js';
 import { loadOAuthKeys } from './keys.js';
-import { createProvider, OAUTH_MOUNT } from './provider.js';
+import { createProvider, loadOidcProvider, OAUTH_MOUNT } from './provider.js';
 import { createOAuthRoute, DEFAULT_RATE_LIMITS, type OAuthRateLimits } from './routes.js';
 import { createOAuthVerifier } from './verifier.js';
 
@@ -42,12 +42,12 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
  * arrive between listening and the routes being in place.
  */
 export async function prepareOAuth(store: Store, logger: Logger, options: OAuthOptions = {}): Promise<(start: OAuthStartOptions) => OAuthServer> {
-  const keys = await loadOAuthKeys(store);
+  const [lib, keys] = await Promise.all([loadOidcProvider(), loadOAuthKeys(store)]);
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const loginLimits = { ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits };
   return ({ publicUrl, resource }) => {
     const issuer = `${publicUrl.origin}${OAUTH_MOUNT}`;
-    const provider = createProvider({ store, keys, logger, issuer, resource });
+    const provider = createProvider(lib, { store, keys, logger, issuer, resource });
     const csrf = createCsrfTokens(keys.csrfKey, { path: `${OAUTH_MOUNT}/interaction`, secure: publicUrl.protocol === 'https:' });
     const route = createOAuthRoute({ provider, store, publicUrl, rateLimits, interactions: { provider, store, csrf, loginLimits, logger } });
     const prune = setInterval(() => {

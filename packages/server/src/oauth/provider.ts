@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import Provider, { errors, type ClientModel, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type * as OidcProviderLib from 'oidc-provider';
+import type { ClientModel, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { findUser } from './accounts.js';
@@ -30,6 +32,16 @@ export const TTL = {
   ClientCredentials: 10 * 60,
 };
 
+type OidcProviderModule = typeof OidcProviderLib;
+
+/**
+ * oidc-provider is imported when the server starts, not when the CLI loads: admin commands never
+ * need it, and importing it on Node 20 prints an "unsupported runtime" notice.
+ */
+export function loadOidcProvider(): Promise<OidcProviderModule> {
+  return import('oidc-provider');
+}
+
 export interface ProviderSettings {
   store: Store;
   keys: OAuthKeys;
@@ -56,7 +68,7 @@ function isLoopbackHttp(uri: unknown): boolean {
  *   to clients registered as `application_type: native`; MCP clients rarely send the field, so a
  *   registration whose redirect URIs are all http loopback and that names no type is native.
  */
-function registrationMetadataValidator(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>): void {
+function registrationMetadataValidator(errors: OidcProviderModule['errors'], ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: Record<string, unknown>): void {
   if (value !== undefined && (typeof value !== 'string' || value.length > 255)) {
     throw new errors.InvalidClientMetadata(`${key} must be a string of at most 255 characters`);
   }
@@ -88,8 +100,9 @@ function renderError(ctx: KoaContextWithOIDC, out: { error?: string; error_descr
   });
 }
 
-export function createProvider(settings: ProviderSettings): Provider {
+export function createProvider(lib: OidcProviderModule, settings: ProviderSettings): Provider {
   const { store, resource } = settings;
+  const { errors } = lib;
   const configuration: Configuration = {
     adapter: databaseAdapter(store),
     jwks: settings.keys.jwks,
@@ -103,7 +116,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     scopes: SUPPORTED_SCOPES,
     responseTypes: ['code'],
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
-    extraClientMetadata: { properties: ['software_id', 'software_version'], validator: registrationMetadataValidator },
+    extraClientMetadata: { properties: ['software_id', 'software_version'], validator: registrationMetadataValidator.bind(null, errors) },
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
@@ -150,7 +163,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
     renderError,
   };
-  const provider = new Provider(settings.issuer, configuration);
+  const provider = new lib.default(settings.issuer, configuration);
   // Headers are rewritten to the public URL before a request reaches the provider (see routes.ts).
   provider.proxy = true;
   patchClientSecretComparison(provider);
