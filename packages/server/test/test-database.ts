@@ -20,26 +20,37 @@ async function onServer<T>(adminUrl: string, fn: (client: pg.Client) => Promise<
 }
 
 /**
- * Creates a database named for this process with a random suffix (test files run in parallel
- * processes), opens a pooled store on it with real migrations, and returns a drop function.
+ * Creates an empty database named for this process with a random suffix (test files run in
+ * parallel processes); `drop` removes it even if connections are still open.
  */
-export async function createPostgresTestStore(adminUrl: string): Promise<{ store: Store; drop(): Promise<void> }> {
+export async function createEmptyDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `conduit_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await onServer(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await onServer(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** A pooled store on a fresh database with real migrations; `drop` closes it and drops the database. */
+export async function createPostgresTestStore(adminUrl: string): Promise<{ store: Store; drop(): Promise<void> }> {
+  const database = await createEmptyDatabase(adminUrl);
   let store: Store;
   try {
-    store = await openPostgresStore({ url: url.toString() });
+    store = await openPostgresStore({ url: database.url });
   } catch (error) {
-    await onServer(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await database.drop();
     throw error;
   }
   return {
     store,
     async drop() {
       await store.close();
-      await onServer(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await database.drop();
     },
   };
 }

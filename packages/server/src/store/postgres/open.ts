@@ -46,6 +46,7 @@ export function poolSize(option: number | undefined, env = process.env.PGPOOL_MA
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
+    if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error('not a PostgreSQL URL');
     if (parsed.password) parsed.password = '***';
     parsed.search = '';
     return parsed.toString();

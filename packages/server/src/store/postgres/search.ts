@@ -60,18 +60,64 @@ function headline(text: RawBuilder<unknown>, query: RawBuilder<unknown>): RawBui
   return sql<string>`ts_headline('conduit', ${text}, ${query}, ${HEADLINE_OPTIONS})`;
 }
 
+/** Lower-cased and without diacritics, to compare a highlighted word with a query word. */
+function fold(word: string): string {
+  return word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+const MARKED = /\*\*([^*]+)\*\*/g;
+const WORDY = /[\p{L}\p{N}]/u;
+
 /**
- * ts_headline returns a fragment without saying whether it was cut; SQLite's snippet() puts an
- * ellipsis where it cut. Adds them by finding the fragment in the text (when the text itself
- * contains the mark, the fragment cannot be located and is returned as it is).
+ * ts_headline marks each matching word; SQLite's snippet() marks a phrase match as one span
+ * ("**double charge**"). Joins two marked words into one span when only punctuation or spaces
+ * separate them and the second follows the first in one of the query's phrases.
  */
-export function withEllipses(text: string, fragment: string): string {
+function joinPhraseMarks(fragment: string, query: SearchQuery): string {
+  const follows = new Set<string>();
+  for (const term of query.terms) {
+    if (!term.phrase) continue;
+    const words = fold(term.text).split(' ');
+    for (let i = 1; i < words.length; i++) follows.add(`${words[i - 1]} ${words[i]}`);
+  }
+  if (follows.size === 0) return fragment;
+  const spans = [...fragment.matchAll(MARKED)];
+  const joinable = (i: number): boolean => {
+    const span = spans[i]!;
+    const next = spans[i + 1];
+    if (!next) return false;
+    const gap = fragment.slice(span.index + span[0].length, next.index);
+    const lastWord = span[1]!.split(/[^\p{L}\p{N}]+/u).filter(Boolean).pop() ?? '';
+    return !WORDY.test(gap) && follows.has(`${fold(lastWord)} ${fold(next[1]!)}`);
+  };
+  let out = '';
+  let cursor = 0;
+  for (let i = 0; i < spans.length; i++) {
+    const first = spans[i]!;
+    while (joinable(i)) i++;
+    const last = spans[i]!;
+    const end = last.index + last[0].length;
+    out += `${fragment.slice(cursor, first.index)}${MARK}${fragment.slice(first.index, end).replaceAll(MARK, '')}${MARK}`;
+    cursor = end;
+  }
+  return out + fragment.slice(cursor);
+}
+
+/**
+ * Turns a ts_headline fragment into the snippet the SQLite engine would give: phrase matches
+ * marked as one span, and an ellipsis where the fragment cuts words off the text (ts_headline
+ * does not say; the fragment is found in the text, which fails only when the text itself
+ * contains the mark, and then no ellipsis is added).
+ */
+export function finishSnippet(text: string, fragment: string, query: SearchQuery): string {
   const plain = fragment.replaceAll(MARK, '');
-  const at = text.indexOf(plain);
-  if (plain.length === 0 || at < 0) return fragment;
-  const before = text.slice(0, at).trim() ? ELLIPSIS : '';
-  const after = text.slice(at + plain.length).trim() ? ELLIPSIS : '';
-  return `${before}${fragment}${after}`;
+  const at = plain.length === 0 ? -1 : text.indexOf(plain);
+  const joined = joinPhraseMarks(fragment, query);
+  if (at < 0) return joined;
+  // Like snippet(), keep the punctuation that starts or ends the text ("…my card." not "…my card").
+  const head = text.slice(0, at);
+  const tail = text.slice(at + plain.length);
+  return `${WORDY.test(head) ? ELLIPSIS : head}${joined}${WORDY.test(tail) ? ELLIPSIS : tail}`;
 }
 
 function timeRange(column: RawBuilder<unknown>, range: TimeRange): RawBuilder<unknown> {
@@ -149,7 +195,7 @@ export class PostgresSearch implements SearchEngine {
           ${timeRange(sql.ref('m.created_at'), p.created)}
       ) hits WHERE rn <= ${p.perParent}
       ORDER BY "parentId", "createdAt" DESC`.execute(this.db);
-    return result.rows.map(({ body, snippet, ...hit }) => ({ ...hit, snippet: withEllipses(body, snippet) }));
+    return result.rows.map(({ body, snippet, ...hit }) => ({ ...hit, snippet: finishSnippet(body, snippet, p.query) }));
   }
 
   async tickets(p: TicketSearch): Promise<RankedId[]> {
@@ -209,7 +255,7 @@ export class PostgresSearch implements SearchEngine {
         ) candidates
       ) hits WHERE rn <= ${p.perParent}
       ORDER BY "parentId", rn`.execute(this.db);
-    return result.rows.map(({ body, snippet, ...hit }) => ({ ...hit, snippet: withEllipses(body, snippet) }));
+    return result.rows.map(({ body, snippet, ...hit }) => ({ ...hit, snippet: finishSnippet(body, snippet, p.query) }));
   }
 
   async knowledgeChunks(p: KnowledgeChunkSearch): Promise<KnowledgeChunkHit[]> {
