@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../src/oauth/adapter.js';
+import { pruneOAuthState, sha256Hex } from '../src/oauth/adapter.js';
 import { listGrants, revokeGrants } from '../src/oauth/grants.js';
 import { createConduitServer } from '../src/server.js';
-import { callTool, createOAuthFixture, mcp, obtainTokens, register, tokenRequest, type OAuthFixture } from './oauth-helpers.js';
+import { Browser, authorizeUrl, callTool, createOAuthFixture, mcp, obtainTokens, pkce, register, signInAndConsent, tokenRequest, type OAuthFixture } from './oauth-helpers.js';
 
 let f: OAuthFixture;
 
@@ -56,6 +56,28 @@ describe('refresh tokens', () => {
     const stolen = await refresh(thief.client_id, tokens.refresh_token!);
     expect(stolen.body.error).toBe('invalid_grant');
     expect((await refresh(owner.client_id, tokens.refresh_token!)).status).toBe(200);
+  });
+});
+
+describe('authorization codes', () => {
+  it('work once: a replayed code is refused and revokes what the first exchange issued', async () => {
+    const client = await register(f.server);
+    const { verifier, challenge } = pkce();
+    const redirect = await signInAndConsent(new Browser(f.server.url), authorizeUrl(f.server, { client, challenge }), { workspaces: [f.acme.id] });
+    const exchange = () =>
+      tokenRequest(f.server, {
+        grant_type: 'authorization_code',
+        code: redirect.searchParams.get('code')!,
+        code_verifier: verifier,
+        redirect_uri: client.redirect_uris[0]!,
+        client_id: client.client_id,
+      });
+    const first = await exchange();
+    expect(first.status).toBe(200);
+    expect(await status(first.body.access_token)).toBe(200);
+    const replay = await exchange();
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(await status(first.body.access_token)).toBe(401);
   });
 });
 
@@ -188,6 +210,29 @@ describe('what the database keeps', () => {
     const text = JSON.stringify(res.body.result?.structuredContent);
     expect(text).toContain('acme-hotels');
     expect(text).toContain('northwind-clinic');
+  });
+});
+
+describe('pruning', () => {
+  it('deletes expired rows, the workspace lists of grants that are gone, and old counters', async () => {
+    const past = new Date(Date.now() - 60_000).toISOString();
+    await f.t.store.db
+      .insertInto('oauth_models')
+      .values([
+        { model: 'AccessToken', id_hash: 'expired-token', payload: '{}', grant_id: 'gone-grant', uid: null, expires_at: past, consumed_at: null },
+        { model: 'Grant', id_hash: 'expired-grant', payload: '{}', grant_id: 'gone-grant', uid: null, expires_at: past, consumed_at: null },
+      ])
+      .execute();
+    await f.t.store.db.insertInto('oauth_grant_workspaces').values({ grant_id: 'gone-grant', workspace_id: f.acme.id }).execute();
+    await f.t.store.db.insertInto('oauth_counters').values({ key: 'old', window_start: '2020-01-01T00:00:00.000Z', count: 3 }).execute();
+    const client = await register(f.server);
+    const live = await obtainTokens(f.server, client, { workspaces: [f.acme.id] });
+
+    await pruneOAuthState(f.t.store);
+    expect(await f.t.store.db.selectFrom('oauth_models').select('id_hash').where('id_hash', 'in', ['expired-token', 'expired-grant']).execute()).toEqual([]);
+    expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_id', '=', 'gone-grant').execute()).toEqual([]);
+    expect(await f.t.store.db.selectFrom('oauth_counters').selectAll().where('key', '=', 'old').execute()).toEqual([]);
+    expect(await status(live.access_token)).toBe(200); // live grants keep their workspaces
   });
 });
 
