@@ -42,7 +42,10 @@ export interface StartOptions {
 /** Starts `conduit-mcp-server serve` as a real process and waits until it prints its URL. */
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'conduit-e2e-'));
-  const args = [SERVER_CLI, 'serve', '--data-dir', dataDir, '--port', String(options.port ?? 0), ...(options.demo ? ['--demo'] : []), ...(options.args ?? [])];
+  // Tests fire bursts far above the product's default 120 requests/min; the limiter still runs.
+  // A test about rate limits passes its own --rate-limit.
+  const rateLimit = options.args?.includes('--rate-limit') ? [] : ['--rate-limit', '1000000'];
+  const args = [SERVER_CLI, 'serve', '--data-dir', dataDir, '--port', String(options.port ?? 0), ...rateLimit, ...(options.demo ? ['--demo'] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import type { Credential } from './auth/credential.js';
 import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
 import { createOriginPolicy } from './http/origin.js';
 import { createSessionRegistry } from './http/sessions.js';
+import { createRateLimiter, type RateLimitPolicy } from './limits/token-bucket.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
 import { createProtocolHandler } from './mcp/protocol.js';
 import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
@@ -29,6 +30,8 @@ export interface ConduitServerOptions {
   allowedOrigins?: string[];
   maxBodyBytes?: number;
   logger?: Logger;
+  /** Requests per workspace per window (default 120 per 60 s); false to turn the limit off. */
+  rateLimit?: RateLimitPolicy | false;
   /** Issue Mcp-Session-Id sessions (stateless without). */
   sessions?: boolean;
   /** Outbox delivery (webhook or local log); false to not run a worker in this process. */
@@ -52,6 +55,8 @@ const INSTRUCTIONS = [
   'Start by calling list_workspaces and use one workspace id or slug as workspace_id for every other call in this session.',
   'Tools starting with send_ reach real customers: only call them when the user asked to send, and pass a fresh idempotency_key (a UUID) per logical send so retries never send twice.',
 ].join(' ');
+
+export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 120, windowSeconds: 60 };
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -91,6 +96,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
         logger,
         sessions: options.sessions ? createSessionRegistry() : undefined,
+        rateLimiter: options.rateLimit === false ? undefined : createRateLimiter(store, options.rateLimit ?? DEFAULT_RATE_LIMIT),
       },
       origin: createOriginPolicy({
         publicUrl,

@@ -17,7 +17,7 @@ beforeAll(async () => {
   t = await createTestStore();
   const ws = await createWorkspace(t.store, 'acme-hotels');
   token = (await createApiToken(t.store, { name: 'fuzz', access: 'read_write', workspaceIds: [ws.id], expiresAt: null })).token;
-  server = await createConduitServer({ store: t.store, port: 0, logger: pino({ level: 'silent' }), maxBodyBytes: 256 * 1024, delivery: false });
+  server = await createConduitServer({ store: t.store, port: 0, logger: pino({ level: 'silent' }), maxBodyBytes: 256 * 1024, delivery: false, rateLimit: false });
 });
 afterAll(async () => {
   await server.close();

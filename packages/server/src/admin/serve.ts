@@ -15,6 +15,7 @@ interface ServeOptions extends StoreOptions {
   allowedOrigins?: string;
   deliveryWebhook?: string;
   sessions?: boolean;
+  rateLimit: string;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -54,12 +55,15 @@ export function serveCommand(): Command {
       .option('--allowed-hosts <hosts>', 'extra Host header values to accept, comma-separated (DNS-rebinding protection)')
       .option('--allowed-origins <origins>', 'extra browser Origins to accept, comma-separated')
       .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
+      .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database; 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
       .option('--sessions', 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)')
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
   ).action(async (opts: ServeOptions) => {
     if (opts.deliveryWebhook && !process.env.CONDUIT_DELIVERY_SECRET) {
       throw new Error('--delivery-webhook needs the signing secret in env CONDUIT_DELIVERY_SECRET');
     }
+    const rateLimit = Number(opts.rateLimit);
+    if (!Number.isInteger(rateLimit) || rateLimit < 0) throw new Error(`invalid --rate-limit "${opts.rateLimit}": a whole number of requests per minute, 0 for none`);
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
     const store = await openStore({ dataDir: opts.dataDir, database: opts.database });
@@ -72,6 +76,7 @@ export function serveCommand(): Command {
       allowedHosts: list(opts.allowedHosts),
       allowedOrigins: list(opts.allowedOrigins),
       sessions: opts.sessions,
+      rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowSeconds: 60 },
       delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET },
     });
     const lines = [

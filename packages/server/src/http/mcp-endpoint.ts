@@ -17,6 +17,7 @@ import { workspaceResolver } from '../tools/workspace-access.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
 import type { SessionRegistry } from './sessions.js';
+import { rateLimitHeaders, type RateLimiter } from '../limits/token-bucket.js';
 
 /** Verifies a bearer token of one kind; null means "not valid", never "not mine" for a token of its kind. */
 export type BearerVerifier = (token: string) => Promise<Credential | null>;
@@ -33,6 +34,8 @@ export interface McpEndpointDeps {
   logger: Logger;
   /** Present when `--sessions` is on. */
   sessions?: SessionRegistry | undefined;
+  /** Per-workspace request limit; absent when disabled. */
+  rateLimiter?: RateLimiter | undefined;
 }
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -103,6 +106,20 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     }
   }
 
+  const headers: Record<string, string> = {};
+  if (deps.rateLimiter && message.id !== undefined) {
+    const decision = await deps.rateLimiter.take(await rateLimitKey(message, credential, deps));
+    Object.assign(headers, rateLimitHeaders(deps.rateLimiter.policy, decision));
+    if (!decision.allowed) {
+      return sendJson(
+        res,
+        429,
+        rpcError(message.id, JSONRPC.INVALID_REQUEST, `rate_limited: too many requests for this workspace; retry after ${decision.retryAfter} s`),
+        headers,
+      );
+    }
+  }
+
   if (message.method === 'tools/call' && message.id !== undefined) {
     const tool = deps.registry.get(String(message.params?.name ?? ''));
     if (tool && isWriteKind(tool.kind) && !canWrite(credential)) {
@@ -112,6 +129,7 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
         403,
         rpcError(message.id, JSONRPC.INVALID_REQUEST, `insufficient_scope: ${tool.name} is a write tool and needs a read_write token or the mcp:write scope`),
         {
+          ...headers,
           'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="insufficient_scope", scope="mcp:read mcp:write", '),
         },
       );
@@ -133,7 +151,6 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     deps.logger.error({ err: error, method: message.method, tool: message.params?.name, credential: credential.id }, 'request failed');
     response = rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, 'Internal error; the server logged the details.');
   }
-  const headers: Record<string, string> = {};
   if (deps.sessions && message.method === 'initialize' && response && 'result' in response) {
     headers[SESSION_HEADER] = deps.sessions.create(credential.id);
   }
@@ -142,6 +159,20 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     return;
   }
   sendJson(res, 200, response, headers);
+}
+
+/**
+ * Which bucket a request draws from: the workspace a tool call names (when the credential may use
+ * it), so every client of a workspace shares its limit; otherwise the credential's own bucket.
+ */
+async function rateLimitKey(message: JsonRpcRequest, credential: Credential, deps: McpEndpointDeps): Promise<string> {
+  const args = message.method === 'tools/call' ? message.params?.arguments : undefined;
+  const workspaceId = args && typeof args === 'object' ? (args as Record<string, unknown>).workspace_id : undefined;
+  if (typeof workspaceId === 'string') {
+    const workspace = await workspaceResolver(deps.store, credential)(workspaceId).catch(() => null);
+    if (workspace) return `ws:${workspace.id}`;
+  }
+  return `cred:${credential.id}`;
 }
 
 /** DELETE /v1/mcp with sessions on: the client ends its session. */

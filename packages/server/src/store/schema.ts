@@ -32,6 +32,7 @@ export interface Database {
   skills: SkillsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
+  rate_limit_buckets: RateLimitBucketsTable;
   oauth_models: OAuthModelsTable;
   oauth_grant_workspaces: OAuthGrantWorkspacesTable;
   oauth_counters: OAuthCountersTable;
@@ -413,4 +414,12 @@ export interface OAuthCountersTable {
   key: string;
   window_start: string;
   count: number;
+}
+
+export interface RateLimitBucketsTable {
+  /** `ws:<workspace id>` or `cred:<credential id>`. */
+  key: string;
+  tokens: number;
+  /** Epoch milliseconds of the last refill. */
+  updated_ms: number;
 }

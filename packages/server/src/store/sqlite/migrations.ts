@@ -15,6 +15,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       for (const statement of OAUTH_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  '0003_rate_limits': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(RATE_LIMIT_SCHEMA).execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';
@@ -193,3 +198,6 @@ const OAUTH_SCHEMA = [
     grant_id TEXT NOT NULL, workspace_id TEXT NOT NULL REFERENCES workspaces(id), PRIMARY KEY (grant_id, workspace_id))`,
   `CREATE TABLE oauth_counters (key TEXT PRIMARY KEY, window_start ${TS}, count INTEGER NOT NULL)`,
 ];
+
+/** Token buckets of the per-workspace request limit, shared by every process on this database. */
+const RATE_LIMIT_SCHEMA = `CREATE TABLE rate_limit_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_ms INTEGER NOT NULL)`;
