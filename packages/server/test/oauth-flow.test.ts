@@ -17,6 +17,7 @@ describe('discovery', () => {
       `${f.server.url}/.well-known/oauth-authorization-server/oauth/mcp`,
       `${f.server.url}/.well-known/openid-configuration/oauth/mcp`,
       `${f.server.url}/oauth/mcp/.well-known/openid-configuration`,
+      `${f.server.url}/.well-known/oauth-authorization-server`, // clients that predate path insertion
     ];
     for (const url of urls) {
       const res = await fetch(url);
