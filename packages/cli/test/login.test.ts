@@ -62,7 +62,7 @@ describe('conduit-mcp login (OAuth, against a real authorization server peer)', 
     expect(status.stdout).toMatch(/credential\s+OAuth login via .*\/oauth \(refresh token: yes\)/);
     expect(status.stdout).toMatch(/scopes\s+mcp:read mcp:write offline_access/);
     expect(status.stdout).toMatch(/expires\s+\d{4}-.*\(in \d+ min\)/);
-    expect(status.stdout).toMatch(new RegExp(`storage\\s+file ${join(configDir, 'credentials')}`));
+    expect(status.stdout).toMatch(new RegExp(`storage\\s+file store ${join(configDir, 'credentials')}`));
     expect(status.stdout).toMatch(/workspaces\s+acme-hotels \(Acme Hotels\)/);
     expect(status.stdout + status.stderr).not.toContain(credential.accessToken);
   });

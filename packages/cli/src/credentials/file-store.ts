@@ -22,7 +22,7 @@ export class FileStore implements CredentialStore {
   }
 
   describe(): string {
-    return `file ${this.dir}`;
+    return `file store ${this.dir}`;
   }
 
   pathFor(url: string): string {
