@@ -5,6 +5,7 @@ import { looksLikeApiToken, verifyApiToken } from './auth/api-tokens.js';
 import type { Credential } from './auth/credential.js';
 import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
 import { createOriginPolicy } from './http/origin.js';
+import { Metrics } from './http/metrics.js';
 import { createSessionRegistry } from './http/sessions.js';
 import { createRateLimiter, type RateLimitPolicy } from './limits/token-bucket.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
@@ -95,6 +96,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         resourceMetadataUrl,
         maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
         logger,
+        metrics: new Metrics(),
         sessions: options.sessions ? createSessionRegistry() : undefined,
         rateLimiter: options.rateLimit === false ? undefined : createRateLimiter(store, options.rateLimit ?? DEFAULT_RATE_LIMIT),
       },

@@ -18,6 +18,7 @@ import { BodyTooLargeError, readBody } from './body.js';
 import { sendError, sendJson } from './respond.js';
 import type { SessionRegistry } from './sessions.js';
 import { rateLimitHeaders, type RateLimiter } from '../limits/token-bucket.js';
+import type { Metrics } from './metrics.js';
 
 /** Verifies a bearer token of one kind; null means "not valid", never "not mine" for a token of its kind. */
 export type BearerVerifier = (token: string) => Promise<Credential | null>;
@@ -34,6 +35,7 @@ export interface McpEndpointDeps {
   logger: Logger;
   /** Present when `--sessions` is on. */
   sessions?: SessionRegistry | undefined;
+  metrics: Metrics;
   /** Per-workspace request limit; absent when disabled. */
   rateLimiter?: RateLimiter | undefined;
 }
@@ -111,6 +113,7 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     const decision = await deps.rateLimiter.take(await rateLimitKey(message, credential, deps));
     Object.assign(headers, rateLimitHeaders(deps.rateLimiter.policy, decision));
     if (!decision.allowed) {
+      deps.metrics.rateLimited.inc();
       return sendJson(
         res,
         429,
@@ -144,12 +147,21 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     idempotencyKeyHeader: singleHeader(req, 'idempotency-key'),
     now: () => new Date(),
   });
+  const tool = message.method === 'tools/call' ? deps.registry.get(String(message.params?.name ?? ''))?.name : undefined;
+  const started = process.hrtime.bigint();
+  let outcome = 'ok';
   let response;
   try {
     response = await deps.protocol.handle(message, context);
+    if (response && 'result' in response && (response.result as { isError?: boolean }).isError) outcome = 'error';
   } catch (error) {
-    deps.logger.error({ err: error, method: message.method, tool: message.params?.name, credential: credential.id }, 'request failed');
+    outcome = 'internal_error';
+    deps.logger.error({ err: error, method: message.method, tool, credential: credential.id }, 'request failed');
     response = rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, 'Internal error; the server logged the details.');
+  }
+  if (tool) {
+    deps.metrics.toolCalls.inc({ tool, outcome });
+    deps.metrics.toolLatency.observe({ tool }, Number(process.hrtime.bigint() - started) / 1e9);
   }
   if (deps.sessions && message.method === 'initialize' && response && 'result' in response) {
     headers[SESSION_HEADER] = deps.sessions.create(credential.id);

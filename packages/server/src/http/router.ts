@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { handleMcpDelete, handleMcpPost, type McpEndpointDeps } from './mcp-endpoint.js';
+import { routeOf } from './metrics.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -23,6 +26,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://internal');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return readiness(res);
+    if (url.pathname === '/metrics') return metrics(res);
     const refused = checkOrigin(req, deps.origin);
     if (refused) return sendError(res, 403, 'forbidden', `${refused}. Configure --allowed-hosts / --allowed-origins or use the public URL.`);
 
@@ -48,9 +53,44 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     sendError(res, 404, 'not_found', `No route for ${req.method} ${url.pathname}.`);
   }
 
+  /** Ready when the database answers: a load balancer stops routing here while it does not. */
+  async function readiness(res: ServerResponse): Promise<void> {
+    try {
+      await sql`SELECT 1`.execute(deps.mcp.store.db);
+      sendJson(res, 200, { status: 'ready' });
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'readiness check failed');
+      sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
+    }
+  }
+
+  async function metrics(res: ServerResponse): Promise<void> {
+    const pending = await deps.mcp.store.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    const body = deps.mcp.metrics.render([
+      { name: 'conduit_outbox_pending', help: 'Outbound messages waiting for delivery.', value: Number(pending.n) },
+    ]);
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(body);
+  }
+
   return (req, res) => {
+    // A request id for correlating logs; returned so a user can quote it in a support request.
+    const requestId = randomUUID();
+    const started = process.hrtime.bigint();
+    res.setHeader('x-request-id', requestId);
+    res.once('finish', () => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      deps.mcp.metrics.httpRequests.inc({ route: routeOf(path), status: String(res.statusCode) });
+      deps.logger.info(
+        { request_id: requestId, method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
     route(req, res).catch((error: unknown) => {
-      deps.logger.error({ err: error, path: req.url?.split('?')[0] }, 'unhandled request error');
+      deps.logger.error({ err: error, request_id: requestId, path: req.url?.split('?')[0] }, 'unhandled request error');
       if (!res.headersSent) sendError(res, 500, 'server_error', 'Internal error; the server logged the details.');
       else res.destroy();
     });
