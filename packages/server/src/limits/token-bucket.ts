@@ -33,7 +33,8 @@ export function createRateLimiter(store: Store, policy: RateLimitPolicy): RateLi
   const least = sql.raw(store.dialect === 'postgres' ? 'LEAST' : 'MIN');
 
   async function take(key: string, now = Date.now()): Promise<RateLimitDecision> {
-    const refilled = sql<number>`${least}(${cap}, rate_limit_buckets.tokens + (${now} - rate_limit_buckets.updated_ms) * ${rate})`;
+    // The CAST keeps PostgreSQL from typing the rate parameter as bigint after updated_ms.
+    const refilled = sql<number>`${least}(${cap}, rate_limit_buckets.tokens + (${now} - rate_limit_buckets.updated_ms) * CAST(${rate} AS DOUBLE PRECISION))`;
     const taken = await store.db
       .insertInto('rate_limit_buckets')
       .values({ key, tokens: cap - 1, updated_ms: now })

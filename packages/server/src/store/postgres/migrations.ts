@@ -12,7 +12,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
  *   of desynchronising the sequence.
  * - Text columns use the "C" collation: byte order, as SQLite's BINARY, whatever the server's
  *   locale, so ORDER BY and keyset cursors over text agree across dialects.
- * - Integer columns stay integers (flags are 0/1, not boolean).
+ * - Integer columns stay integers (flags are 0/1, not boolean); REAL becomes DOUBLE PRECISION.
  * - FTS5 tables become `<table>_fts (seq, tsv)` side tables kept in step by triggers, with GIN
  *   indexes: the same shape as FTS5's external-content tables, and no tsvector column on the
  *   main tables (their rows are selected whole in many places).
@@ -26,6 +26,11 @@ export const postgresMigrations: Record<string, Migration> = {
   '0002_oauth': {
     async up(db: Kysely<unknown>) {
       for (const statement of OAUTH_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
+  '0003_rate_limits': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(RATE_LIMIT_SCHEMA).execute(db);
     },
   },
 };
@@ -238,3 +243,6 @@ const OAUTH_SCHEMA = [
     grant_id ${T} NOT NULL, workspace_id ${T} NOT NULL REFERENCES workspaces(id), PRIMARY KEY (grant_id, workspace_id))`,
   `CREATE TABLE oauth_counters (key ${T} PRIMARY KEY, window_start ${TS}, count INTEGER NOT NULL)`,
 ];
+
+/** Token buckets of the per-workspace request limit, shared by every process on this database. */
+const RATE_LIMIT_SCHEMA = `CREATE TABLE rate_limit_buckets (key ${T} PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, updated_ms BIGINT NOT NULL)`;
