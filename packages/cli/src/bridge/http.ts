@@ -1,44 +1,104 @@
-import type { Dispatcher } from 'undici';
-// Imported by path rather than from 'undici': the package root also loads fetch, WebSocket, the
-// cache stores and the mock agents, which is most of the bridge's start-up time (measured on
-// Node 20: ≈ 40 ms idle, > 100 ms on a busy machine, against ≈ 15 ms for these two modules).
-// undici is pinned to an exact version and the bridge tests exercise this path on every run.
-import Agent from 'undici/lib/dispatcher/agent.js';
-import request from 'undici/lib/api/api-request.js';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
-export type HttpResponse = Dispatcher.ResponseData;
+/** A response body: streamed for SSE, read whole for JSON, drained when only the status matters. */
+export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  text(): Promise<string>;
+  dump(): Promise<void>;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: ResponseBody;
+}
 
 export interface HttpClient {
   send(method: 'POST' | 'GET' | 'DELETE', headers: Record<string, string>, body?: string, signal?: AbortSignal): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
+export interface HttpClientOptions {
+  connectTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
 
 /**
- * One keep-alive connection pool to the MCP endpoint. With a proxy configured, the whole undici
- * package is loaded for EnvHttpProxyAgent, which routes through HTTP_PROXY / HTTPS_PROXY unless
- * NO_PROXY matches (its proxy tunnel needs the full package). NODE_EXTRA_CA_CERTS needs nothing
- * here: Node adds those CAs to the default store every TLS connection uses.
+ * One keep-alive connection pool to the MCP endpoint.
+ *
+ * Direct connections use node:http(s). undici was the first choice and is what carries proxied
+ * traffic, but measured on Node 20 it cost the bridge its memory and start-up targets: its
+ * HTTP/1 parser is WebAssembly, and V8's optimizing compile of it peaks the process at ≈ 91 MB
+ * RSS (node:http, whose parser is native: ≈ 57 MB), and importing it adds 20–45 ms to every start.
+ *
+ * With HTTP_PROXY / HTTPS_PROXY set, undici's EnvHttpProxyAgent (imported only then) tunnels
+ * through the proxy unless NO_PROXY matches. NODE_EXTRA_CA_CERTS needs nothing here: Node adds
+ * those CAs to the default store that every TLS connection uses.
  */
-export function createHttpClient(url: URL, options: { connectTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): HttpClient {
-  const agentOptions = {
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-    keepAliveTimeout: 30_000,
-    // A tool may run for minutes (and stream progress); the bridge must not time it out first.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  };
+export function createHttpClient(url: URL, options: HttpClientOptions = {}): HttpClient {
   const env = options.env ?? process.env;
-  const proxied = PROXY_VARIABLES.some((name) => env[name]);
-  const dispatcher: Promise<Dispatcher> = proxied
-    ? import('undici').then(({ EnvHttpProxyAgent }) => new EnvHttpProxyAgent(agentOptions))
-    : Promise.resolve(new Agent(agentOptions));
-  const origin = url.origin;
+  return PROXY_VARIABLES.some((name) => env[name]) ? proxiedClient(url) : directClient(url, options.connectTimeoutMs ?? 10_000);
+}
+
+function directClient(url: URL, connectTimeoutMs: number): HttpClient {
+  const secure = url.protocol === 'https:';
+  const agent = secure ? new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }) : new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
+  const request = secure ? httpsRequest : httpRequest;
+  return {
+    send(method, headers, body, signal) {
+      return new Promise((resolve, reject) => {
+        const outgoing = { ...headers };
+        if (body !== undefined) outgoing['content-length'] = String(Buffer.byteLength(body));
+        const req = request(url, { method, headers: outgoing, agent, signal });
+        req.once('response', (res: IncomingMessage) => {
+          // A connection lost mid-body surfaces where the body is read; without a listener here
+          // it would be an uncaught 'error' event before anyone reads it.
+          res.on('error', () => undefined);
+          resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: bodyOf(res) });
+        });
+        req.on('error', reject);
+        // Tool calls may legitimately run for minutes, so only connecting is bounded.
+        req.once('socket', (socket) => {
+          if (!socket.connecting) return;
+          const timer = setTimeout(() => req.destroy(Object.assign(new Error(`connect timeout after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
+          socket.once('connect', () => clearTimeout(timer));
+          socket.once('close', () => clearTimeout(timer));
+        });
+        req.end(body);
+      });
+    },
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
+function bodyOf(res: IncomingMessage): ResponseBody {
+  return {
+    [Symbol.asyncIterator]: () => res[Symbol.asyncIterator](),
+    async text() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    async dump() {
+      res.resume();
+      if (!res.complete) await new Promise((resolve) => res.once('close', resolve));
+    },
+  };
+}
+
+function proxiedClient(url: URL): HttpClient {
+  const dispatcher = import('undici').then(
+    ({ EnvHttpProxyAgent }) => new EnvHttpProxyAgent({ connect: { timeout: 10_000 }, headersTimeout: 0, bodyTimeout: 0 }),
+  );
   const path = `${url.pathname}${url.search}`;
   return {
     async send(method, headers, body, signal) {
-      return request.call(await dispatcher, { origin, path, method, headers, body: body ?? null, signal: signal ?? null });
+      const res = await (await dispatcher).request({ origin: url.origin, path, method, headers, body: body ?? null, signal: signal ?? null });
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
     },
     async close() {
       await (await dispatcher).destroy();
@@ -55,9 +115,12 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  // undici's, on the proxied path
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_CLOSED',
+  // an SSE response that ended before it carried the answer
+  'STREAM_ENDED',
 ]);
 
 /** The error's own code or its cause's (undici wraps socket errors). */
@@ -84,7 +147,7 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

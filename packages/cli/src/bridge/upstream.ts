@@ -19,7 +19,7 @@ export class BridgeFailure extends Error {
 
 /** The server closed a response stream before it carried the answer: retried like a dropped connection. */
 class StreamEndedError extends Error {
-  readonly code = 'UND_ERR_SOCKET';
+  readonly code = 'STREAM_ENDED';
 }
 
 export interface UpstreamLimits {
