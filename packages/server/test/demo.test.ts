@@ -108,7 +108,7 @@ describe('seedDemo', () => {
     // A contact's last_* columns describe its most recent conversation; contacts without one have none.
     expect(await violations(sql`
       SELECT p.id FROM contacts p
-      WHERE p.last_message_at IS NOT (SELECT max(c.last_message_at) FROM conversations c WHERE c.contact_id = p.id)
+      WHERE p.last_message_at IS DISTINCT FROM (SELECT max(c.last_message_at) FROM conversations c WHERE c.contact_id = p.id)
         OR (p.last_message_at IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM conversations c WHERE c.contact_id = p.id AND c.channel = p.last_channel
             AND c.last_message_at = p.last_message_at AND c.last_message_preview = p.last_message_preview))`)).toEqual([]);
