@@ -49,11 +49,13 @@ Examples:
   printf %s "$TOKEN" | conduit-mcp login --token-stdin
 ${STORAGE_HELP}`,
     )
-    .action(async (flags: LoginFlags) => {
+    .action(async (flags: LoginFlags, command: Command) => {
       const url = serverUrl(flags);
+      // A secret from the environment alone is ignored (it may be set for another tool); on the command line it needs its client.
+      if (flags.clientSecret && !flags.clientId && command.getOptionValueSource('clientSecret') === 'cli') throw new Error('--client-secret needs --client-id.');
+      if (!flags.clientId) delete flags.clientSecret;
       const reporter = stderrReporter();
       const store = await resolveStore(process.env, reporter);
-      if (flags.clientSecret && !flags.clientId) throw new Error('--client-secret needs --client-id.');
       if (process.env[ENV_TOKEN]) reporter.warn(`${ENV_TOKEN} is set: it overrides stored credentials until you unset it.`);
 
       if (flags.token !== undefined || flags.tokenStdin) {

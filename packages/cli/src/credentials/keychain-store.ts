@@ -44,7 +44,7 @@ export class KeychainStore implements CredentialStore {
         }),
       ]);
     } catch (error) {
-      return { ok: false, reason: `the OS keychain is not usable (${firstLine(error)})` };
+      return { ok: false, reason: firstLine(error) };
     } finally {
       clearTimeout(timer);
     }

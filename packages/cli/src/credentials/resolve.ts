@@ -88,7 +88,7 @@ async function chooseStore(mode: StoreMode, dir: string, reporter: Reporter): Pr
   const probe = await KeychainStore.open();
   if (probe.ok) return { store: new LayeredStore(probe.store, file), configDir: dir };
   if (mode === 'keychain') {
-    throw new Error(`CONDUIT_CREDENTIAL_STORE=keychain but ${probe.reason}.`);
+    throw new Error(`CONDUIT_CREDENTIAL_STORE=keychain, but the OS keychain is not usable: ${probe.reason}.`);
   }
   reporter.warn(`no usable OS keychain (${probe.reason}); credentials are stored in ${file.dir} (readable only by you).`);
   return { store: file, configDir: dir, keychainUnavailable: probe.reason };
