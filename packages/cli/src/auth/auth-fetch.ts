@@ -53,7 +53,7 @@ export function createAuthFetch(resourceUrl: string, options: AuthFetchOptions =
   };
 
   return async (input, init) => {
-    let current = await currentToken();
+    const current = await currentToken();
     let response = await send(input, init, current?.token ?? null);
 
     if (response.status === 401) {
@@ -75,7 +75,6 @@ export function createAuthFetch(resourceUrl: string, options: AuthFetchOptions =
         return response;
       }
       await response.body?.cancel();
-      current = { token: next, source: 'oauth' };
       response = await send(input, init, next);
     }
 
