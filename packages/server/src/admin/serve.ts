@@ -14,6 +14,7 @@ interface ServeOptions extends StoreOptions {
   allowedHosts?: string;
   allowedOrigins?: string;
   deliveryWebhook?: string;
+  deliveryClaimSeconds: string;
   sessions?: boolean;
   rateLimit: string;
 }
@@ -55,6 +56,7 @@ export function serveCommand(): Command {
       .option('--allowed-hosts <hosts>', 'extra Host header values to accept, comma-separated (DNS-rebinding protection)')
       .option('--allowed-origins <origins>', 'extra browser Origins to accept, comma-separated')
       .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
+      .option('--delivery-claim-seconds <s>', 'how long a delivery attempt holds its message; one cut off by a crash is retried after this, so keep it above the webhook\'s response time (env CONDUIT_DELIVERY_CLAIM_SECONDS)', process.env.CONDUIT_DELIVERY_CLAIM_SECONDS ?? '60')
       .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database; 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
       .option('--sessions', 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)')
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
@@ -64,6 +66,8 @@ export function serveCommand(): Command {
     }
     const rateLimit = Number(opts.rateLimit);
     if (!Number.isInteger(rateLimit) || rateLimit < 0) throw new Error(`invalid --rate-limit "${opts.rateLimit}": a whole number of requests per minute, 0 for none`);
+    const claimSeconds = Number(opts.deliveryClaimSeconds);
+    if (!(claimSeconds > 0)) throw new Error(`invalid --delivery-claim-seconds "${opts.deliveryClaimSeconds}": a positive number of seconds`);
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
     const store = await openStore({ dataDir: opts.dataDir, database: opts.database });
@@ -77,7 +81,7 @@ export function serveCommand(): Command {
       allowedOrigins: list(opts.allowedOrigins),
       sessions: opts.sessions,
       rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowSeconds: 60 },
-      delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET },
+      delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET, claimMs: claimSeconds * 1000 },
     });
     const lines = [
       `Conduit MCP server ${server.mcpUrl}`,
