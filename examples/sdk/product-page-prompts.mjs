@@ -117,7 +117,7 @@ async function openTicketsLastDay({ call, collect }, workspaceId) {
 
 // "Search for any conversation where the contact mentioned 'double charge' in the last week. Pull
 // the full message thread for the most recent one and show me the timestamps."
-async function doubleChargeLastWeek({ call, collect }, workspaceId) {
+async function doubleChargeLastWeek({ collect }, workspaceId) {
   section('2. Conversations mentioning "double charge" in the last week');
   const since = new Date(Date.now() - 7 * 24 * HOUR_MS).toISOString();
   const hits = await collect('search_conversations', { workspace_id: workspaceId, query: '"double charge"', created_after: since });
