@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a running server with demo data:
-# installs pnpm and the dependencies, builds both packages, and starts the server with --demo.
+# One command from a fresh clone to a running server with demo data and a bridge logged in to it:
+# installs pnpm and the dependencies, builds both packages, starts the server with --demo, stores
+# the demo API token for the `conduit-mcp` bridge (`login --token-stdin`), and prints the MCP client
+# configuration to use. The server stays in the foreground; Ctrl-C stops it.
 # Extra arguments go to `conduit-mcp-server serve` (e.g. --port 9000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +24,32 @@ fi
 
 pnpm install --frozen-lockfile
 pnpm build
-exec node packages/server/dist/cli.js serve --demo "$@"
+
+log=$(mktemp)
+node packages/server/dist/cli.js serve --demo "$@" > >(tee "$log") 2>&1 &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null; wait "$server"; rm -f "$log"' INT TERM EXIT
+url=""
+for _ in $(seq 1 200); do
+  url=$(sed -n 's/^Conduit MCP server \(http[^ ]*\).*/\1/p' "$log" | head -1)
+  [ -n "$url" ] && break
+  kill -0 "$server" 2>/dev/null || exit 1
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "the server did not start" >&2; exit 1; }
+
+bridge="node $(pwd)/packages/cli/dist/cli.js"
+token=$(sed -n 's/^  API token (read_write, shown once): \(capi_[^ ]*\)$/\1/p' "$log" | head -1)
+if [ -n "$token" ]; then
+  printf '%s' "$token" | $bridge login --url "$url" --token-stdin >&2
+fi
+cat <<EOT
+
+The conduit-mcp bridge is logged in to $url. Check it with:
+  $bridge status --url $url
+Add it to a stdio MCP client (Claude Desktop's claude_desktop_config.json, Cursor's mcp.json…):
+  { "mcpServers": { "conduit": { "command": "node",
+      "args": ["$(pwd)/packages/cli/dist/cli.js", "--url", "$url", "--workspace", "acme-hotels"] } } }
+(Once published: "command": "npx", "args": ["conduit-mcp", "--url", "$url"].) See examples/ for other clients.
+EOT
+wait "$server"
