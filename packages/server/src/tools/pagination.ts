@@ -49,8 +49,10 @@ export interface CursorScope {
 export type Position = Array<string | number | null>;
 
 function scopeDigest(scope: CursorScope): string {
+  // workspace_id is left out because workspaceId (the resolved id) is in the digest: the slug
+  // and the id name the same workspace, so a cursor continues whichever the next call uses.
   const filters = Object.keys(scope.filters)
-    .filter((k) => scope.filters[k] !== undefined && k !== 'cursor' && k !== 'limit')
+    .filter((k) => scope.filters[k] !== undefined && k !== 'cursor' && k !== 'limit' && k !== 'workspace_id')
     .sort()
     .map((k) => [k, scope.filters[k]]);
   return JSON.stringify([scope.tool, scope.workspaceId, filters]);
