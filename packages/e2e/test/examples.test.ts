@@ -72,11 +72,16 @@ function parseTomlSubset(text: string): Record<string, Record<string, unknown>> 
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? jsonFiles(join(dir, entry.name)) : entry.name.endsWith('.json') ? [join(dir, entry.name)] : [],
+    entry.isDirectory() ? (entry.name === 'node_modules' ? [] : jsonFiles(join(dir, entry.name))) : entry.name.endsWith('.json') ? [join(dir, entry.name)] : [],
   );
 }
 
 type ServerEntry = Record<string, unknown>;
+
+/** A key the client does not know is at best ignored, at worst a typo that silently drops a setting. */
+function onlyKeys(server: ServerEntry, allowed: string[], label: string): void {
+  expect(Object.keys(server).filter((k) => !allowed.includes(k)), `${label}: unknown keys`).toEqual([]);
+}
 
 /** Shape checks per client; each returns the connections the file describes. */
 const JSON_CHECKS: Record<string, (config: Record<string, unknown>, source: string) => Connection[]> = {
@@ -84,7 +89,7 @@ const JSON_CHECKS: Record<string, (config: Record<string, unknown>, source: stri
   'claude-desktop/claude_desktop_config.json': (config, source) => {
     expect(Object.keys(config)).toEqual(['mcpServers']);
     return Object.entries(config.mcpServers as Record<string, ServerEntry>).map(([name, server]) => {
-      expect(Object.keys(server).filter((k) => !['command', 'args', 'env'].includes(k)), `${source} ${name}`).toEqual([]);
+      onlyKeys(server, ['command', 'args', 'env'], `${source} ${name}`);
       return { source: `${source} ${name}`, kind: 'stdio', args: bridgeArgs(server.command as string, server.args as string[], source) };
     });
   },
@@ -98,11 +103,12 @@ function cursorConnections(config: Record<string, unknown>, source: string): Con
   expect(Object.keys(config)).toEqual(['mcpServers']);
   return Object.entries(config.mcpServers as Record<string, ServerEntry>).map(([name, server]): Connection => {
     if ('url' in server) {
-      expect(Object.keys(server).filter((k) => !['url', 'headers'].includes(k)), `${source} ${name}`).toEqual([]);
+      onlyKeys(server, ['url', 'headers'], `${source} ${name}`);
       const headers = (server.headers ?? {}) as Record<string, string>;
       for (const ref of Object.values(headers).join(' ').match(/\$\{[^}]*\}/g) ?? []) expect(ref, source).toMatch(/^\$\{env:[A-Z_]+\}$/);
       return { source: `${source} ${name}`, kind: 'http', url: server.url as string, headers };
     }
+    onlyKeys(server, ['command', 'args', 'env'], `${source} ${name}`);
     return { source: `${source} ${name}`, kind: 'stdio', args: bridgeArgs(server.command as string, server.args as string[], source) };
   });
 }
@@ -114,12 +120,14 @@ function vscodeConnections(config: Record<string, unknown>, source: string): Con
   return Object.entries(config.servers as Record<string, ServerEntry>).map(([name, server]): Connection => {
     expect(['http', 'stdio'], `${source} ${name}: VS Code's server type`).toContain(server.type);
     if (server.type === 'http') {
+      onlyKeys(server, ['type', 'url', 'headers'], `${source} ${name}`);
       const headers = (server.headers ?? {}) as Record<string, string>;
       for (const ref of Object.values(headers).join(' ').match(/\$\{input:([^}]*)\}/g) ?? []) {
         expect(inputs.map((i) => `\${input:${String(i.id)}}`), `${source}: ${ref} is declared in inputs`).toContain(ref);
       }
       return { source: `${source} ${name}`, kind: 'http', url: server.url as string, headers };
     }
+    onlyKeys(server, ['type', 'command', 'args', 'env'], `${source} ${name}`);
     return { source: `${source} ${name}`, kind: 'stdio', args: bridgeArgs(server.command as string, server.args as string[], source) };
   });
 }
@@ -284,7 +292,7 @@ describe('examples against a demo server', () => {
   function runScript(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const child = spawn(process.execPath, ['--import', pathToFileURL(register).href, SDK_SCRIPT], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CONDUIT_MCP_URL: server.mcpUrl, CONDUIT_WORKSPACE: 'acme-hotels', ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_NO_WARNINGS: '1', CONDUIT_MCP_URL: server.mcpUrl, CONDUIT_WORKSPACE: 'acme-hotels', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
