@@ -198,10 +198,16 @@ describe('a read-only token', () => {
     expect(receiver.rawCount).toBe(rawBefore);
 
     // The very same calls with the read_write token go through: the scope was all that stopped them.
+    const sentIds: string[] = [];
     for (const { name, args } of calls) {
       const result = await tool(name, args);
       expect(result.isError, `${name}: ${result.content[0]?.text}`).toBeFalsy();
+      if (name.startsWith('send_')) sentIds.push((result.structuredContent as { id: string }).id);
     }
     expect(dataFingerprint(db)).not.toBe(before);
+    // Each send reached the webhook, the ticket reply included.
+    expect(sentIds).toHaveLength(3);
+    await receiver.waitFor(() => sentIds.every((id) => receiver.deliveries.has(id)), 15_000, () => `delivered: ${sentIds.filter((id) => receiver.deliveries.has(id))}`);
+    expect(sentIds.map((id) => receiver.deliveries.get(id)!.payload.ticket_id).filter(Boolean)).toEqual([ids.ticketId]);
   });
 });
