@@ -31,11 +31,12 @@ export interface WebhookReceiver {
   /** Requests refused (bad or missing signature, stale timestamp, id mismatch), with why. */
   readonly rejected: readonly string[];
   /**
-   * Makes the receiver slow: it records each delivery as soon as it arrives but answers only
-   * after this many ms. A server killed in that window never learns of the success and must
-   * deliver again after a restart, which is the case dedupe exists for.
+   * From now on, records each delivery as soon as it arrives but answers none until
+   * `releaseResponses()`. A server killed meanwhile never learns that those deliveries
+   * succeeded and must deliver them again after a restart: the case dedupe exists for.
    */
-  setResponseDelay(ms: number): void;
+  holdResponses(): void;
+  releaseResponses(): void;
   /** Resolves once `predicate` holds, polling; rejects with `describe()` after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs: number, describe?: () => string): Promise<void>;
   close(): Promise<void>;
@@ -78,7 +79,8 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<We
   const deliveries = new Map<string, Delivery>();
   const rejected: string[] = [];
   let rawCount = 0;
-  let responseDelay = 0;
+  /** While holding: the answers waiting to be sent. */
+  let held: Array<() => void> | null = null;
 
   /** Checks one request; returns the reason to refuse it, or the verified delivery. */
   function verify(req: IncomingMessage, body: string): string | { id: string; payload: Record<string, unknown> } {
@@ -111,7 +113,7 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<We
       // A redelivery is acknowledged like the first one (so the sender stops) but not acted on again.
       if (seen) seen.attempts++;
       else deliveries.set(verdict.id, { id: verdict.id, payload: verdict.payload, attempts: 1 });
-      if (responseDelay > 0) await new Promise((resolve) => setTimeout(resolve, responseDelay));
+      if (held) await new Promise<void>((resolve) => held?.push(resolve));
       res.writeHead(200, { 'content-type': 'text/plain' }).end(seen ? 'duplicate' : 'ok');
     });
   });
@@ -125,8 +127,13 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<We
       return rawCount;
     },
     rejected,
-    setResponseDelay(ms) {
-      responseDelay = ms;
+    holdResponses() {
+      held ??= [];
+    },
+    releaseResponses() {
+      const waiting = held ?? [];
+      held = null;
+      for (const answer of waiting) answer();
     },
     async waitFor(predicate, timeoutMs, describe) {
       const deadline = Date.now() + timeoutMs;
