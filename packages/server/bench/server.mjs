@@ -3,11 +3,13 @@
 //   (a) bare node:http with a fixed JSON body — the ceiling
 //   (b) the MCP SDK's minimal stateless server with one trivial tool — the peer
 //   (c) conduit-mcp-server: get_contact and search_conversations with an API token,
-//       at several data sizes (demo data at --scales), to show how search grows with volume.
-// Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 1,30,300]
-// Seeded data dirs are cached under $TMPDIR/conduit-bench (deterministic demo data), so reruns skip seeding.
+//       at several data sizes (demo data at --scales), to show how search grows with volume,
+//       on SQLite and, with --postgres URL, on PostgreSQL (a database per scale on that server).
+// Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 1,30,300] [--postgres URL]
+// Seeded data is cached (SQLite under $TMPDIR/conduit-bench, PostgreSQL as conduit_bench_<scale>
+// databases): the demo data is deterministic, so reruns skip seeding.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     scales: { type: 'string', default: '1,30,300' },
-    database: { type: 'string' },
+    postgres: { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -81,18 +83,30 @@ async function rpc(port, token, body) {
   return json.result.structuredContent;
 }
 
-function seeded(scale) {
-  const dir = join(tmpdir(), 'conduit-bench', `scale-${scale}`);
+/** Seeds (once) and returns the server arguments selecting the data, its counts and a token. */
+function seeded(dialect, scale) {
+  const dir = join(tmpdir(), 'conduit-bench', `${dialect}-scale-${scale}`);
   const marker = join(dir, 'seeded.json');
+  let where;
+  if (dialect === 'postgres') {
+    const url = new URL(values.postgres);
+    const name = `conduit_bench_${scale}`;
+    where = ['--database', Object.assign(new URL(url), { pathname: `/${name}` }).href];
+    if (!existsSync(marker)) {
+      execFileSync('psql', [url.href, '-qc', `DROP DATABASE IF EXISTS ${name}`, '-c', `CREATE DATABASE ${name}`], { stdio: 'inherit' });
+    }
+  } else {
+    where = ['--data-dir', dir];
+  }
   if (!existsSync(marker)) {
     mkdirSync(dir, { recursive: true });
-    process.stderr.write(`seeding demo data at scale ${scale} into ${dir}…\n`);
-    const out = execFileSync(process.execPath, [cli, 'seed', '--demo', '--scale', String(scale), '--data-dir', dir], { encoding: 'utf8' });
+    process.stderr.write(`seeding demo data at scale ${scale} on ${dialect}…\n`);
+    const out = execFileSync(process.execPath, [cli, 'seed', '--demo', '--scale', String(scale), ...where], { encoding: 'utf8' });
     const counts = JSON.parse(/: (\{.*\})/.exec(out)[1]);
-    const token = execFileSync(process.execPath, [cli, 'tokens', 'create', '--workspace', 'acme-hotels', '--access', 'read_only', '--name', 'bench', '--data-dir', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    execFileSync('sh', ['-c', `printf '%s' '${JSON.stringify({ counts, token })}' > '${marker}'`]);
+    const token = execFileSync(process.execPath, [cli, 'tokens', 'create', '--workspace', 'acme-hotels', '--access', 'read_only', '--name', 'bench', ...where], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    writeFileSync(marker, JSON.stringify({ counts, token }));
   }
-  return { dir, ...JSON.parse(readFileSync(marker, 'utf8')) };
+  return { where, ...JSON.parse(readFileSync(marker, 'utf8')) };
 }
 
 const rows = [];
@@ -108,12 +122,15 @@ rows.push(await load('(b) MCP SDK stateless, trivial tool', sdk.port, call('echo
 memory.push({ name: '(b) MCP SDK stateless', ...memoryOf(sdk.child.pid) });
 sdk.child.kill();
 
-for (const scale of scales) {
-  const data = seeded(scale);
-  const ours = await start([cli, 'serve', '--data-dir', data.dir, '--port', '0']);
+const dialects = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
+for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s]))) {
+  const data = seeded(dialect, scale);
+  // The limiter still runs (one database write per request, as in production), but with a
+  // limit a load test cannot reach: the default 120/min would make it a test of 429s.
+  const ours = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000']);
   const auth = { authorization: `Bearer ${data.token}` };
   const contacts = await rpc(ours.port, data.token, call('list_contacts', { workspace_id: 'acme-hotels', limit: 1 }));
-  const label = `${data.counts.messages.toLocaleString('en-US')} messages`;
+  const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
   rows.push(await load(`(c) conduit get_contact, ${label}`, ours.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
   rows.push(await load(`(c) conduit search_conversations, ${label}`, ours.port, call('search_conversations', { workspace_id: 'acme-hotels', query: '"double charge"', limit: 20 }), auth));
   memory.push({ name: `(c) conduit, ${label}`, ...memoryOf(ours.child.pid) });
