@@ -12,6 +12,7 @@ import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } fro
 import { createProtocolHandler } from './mcp/protocol.js';
 import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
 import { openStore } from './store/open.js';
+import { SERVE_BUSY_TIMEOUT_MS } from './store/sqlite/open.js';
 import { serverKey } from './store/settings.js';
 import type { Store } from './store/store.js';
 import { pruneIdempotencyKeys } from './tools/idempotency.js';
@@ -65,7 +66,7 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export async function createConduitServer(options: ConduitServerOptions = {}): Promise<ConduitServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database }));
+  const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS }));
   const registry = createRegistry();
   const cursorKey = await serverKey(store, 'cursor_key');
   const startOAuth = await prepareOAuth(store, logger, options.oauth);

@@ -3,6 +3,7 @@ import { createApiToken } from '../auth/api-tokens.js';
 import { seedDemo } from '../demo/seed.js';
 import { createConduitServer } from '../server.js';
 import { openStore } from '../store/open.js';
+import { SERVE_BUSY_TIMEOUT_MS } from '../store/sqlite/open.js';
 import type { Store } from '../store/store.js';
 import { withStoreOptions, type StoreOptions } from './context.js';
 
@@ -70,7 +71,7 @@ export function serveCommand(): Command {
     if (!(claimSeconds > 0)) throw new Error(`invalid --delivery-claim-seconds "${opts.deliveryClaimSeconds}": a positive number of seconds`);
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
-    const store = await openStore({ dataDir: opts.dataDir, database: opts.database });
+    const store = await openStore({ dataDir: opts.dataDir, database: opts.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS });
     const demoLines = opts.demo ? await prepareDemo(store) : [];
     const server = await createConduitServer({
       store,

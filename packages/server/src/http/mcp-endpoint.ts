@@ -15,7 +15,8 @@ import { isWriteKind, type ToolContext } from '../tools/define.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { workspaceResolver } from '../tools/workspace-access.js';
 import { BodyTooLargeError, readBody } from './body.js';
-import { sendError, sendJson } from './respond.js';
+import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
 import type { SessionRegistry } from './sessions.js';
 import { rateLimitHeaders, type RateLimiter } from '../limits/token-bucket.js';
 import type { Metrics } from './metrics.js';
@@ -155,6 +156,12 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     response = await deps.protocol.handle(message, context);
     if (response && 'result' in response && (response.result as { isError?: boolean }).isError) outcome = 'error';
   } catch (error) {
+    if (isDatabaseUnavailable(error)) {
+      // A write rolled back with its idempotency key, so the same request may simply be sent again.
+      if (tool) deps.metrics.toolCalls.inc({ tool, outcome: 'unavailable' });
+      deps.logger.warn({ method: message.method, tool, reason: describeUnavailable(error) }, 'database unavailable');
+      return sendJson(res, 503, rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, `database_unavailable: ${DATABASE_UNAVAILABLE}`), { ...headers, 'retry-after': '1' });
+    }
     outcome = 'internal_error';
     deps.logger.error({ err: error, method: message.method, tool, credential: credential.id }, 'request failed');
     response = rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, 'Internal error; the server logged the details.');

@@ -50,7 +50,7 @@ class Histogram {
 
 export class Metrics {
   readonly httpRequests = new Counter('conduit_http_requests_total', 'HTTP requests by route and status.');
-  readonly toolCalls = new Counter('conduit_tool_calls_total', 'tools/call by tool and outcome (ok, error, internal_error).');
+  readonly toolCalls = new Counter('conduit_tool_calls_total', 'tools/call by tool and outcome (ok, error, internal_error, unavailable).');
   readonly toolLatency = new Histogram('conduit_tool_duration_seconds', 'tools/call latency by tool.');
   readonly rateLimited = new Counter('conduit_rate_limit_rejections_total', 'Requests answered 429 by the per-workspace limit.');
 

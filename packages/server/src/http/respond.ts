@@ -21,3 +21,12 @@ export function sendError(
 ): void {
   sendJson(res, status, { error, error_description: description }, headers);
 }
+
+/** What a client is told when the database is busy (SQLite locked) or unreachable (PostgreSQL down). */
+export const DATABASE_UNAVAILABLE = 'The database is busy or unreachable; nothing was changed. Retry shortly.';
+
+/** The database error in one line for the log (its stack says nothing useful about a lock or an outage). */
+export function describeUnavailable(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return `${typeof code === 'string' ? `${code}: ` : ''}${String(message ?? error)}`;
+}

@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import { handleMcpDelete, handleMcpPost, type McpEndpointDeps } from './mcp-endpoint.js';
 import { routeOf } from './metrics.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
-import { sendError, sendJson } from './respond.js';
+import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
 
 export const MCP_PATH = '/v1/mcp';
 export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/v1/mcp';
@@ -90,6 +91,12 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       );
     });
     route(req, res).catch((error: unknown) => {
+      if (isDatabaseUnavailable(error)) {
+        // Busy or unreachable, not broken: the request did not happen and may be retried as is.
+        deps.logger.warn({ request_id: requestId, reason: describeUnavailable(error) }, 'database unavailable');
+        if (!res.headersSent) return sendError(res, 503, 'database_unavailable', DATABASE_UNAVAILABLE, { 'retry-after': '1' });
+        return void res.destroy();
+      }
       deps.logger.error({ err: error, request_id: requestId, path: req.url?.split('?')[0] }, 'unhandled request error');
       if (!res.headersSent) sendError(res, 500, 'server_error', 'Internal error; the server logged the details.');
       else res.destroy();

@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   /** PostgreSQL only: most pooled connections (default env PGPOOL_MAX, else 10). */
   poolMax?: number;
   migrate?: boolean;
+  /** SQLite only: see SqliteOptions.busyTimeoutMs. */
+  busyTimeoutMs?: number;
 }
 
 export const DEFAULT_DATA_DIR = '.conduit-data';
@@ -28,7 +30,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   const file = options.database?.startsWith('sqlite:')
     ? options.database.slice('sqlite:'.length)
     : join(options.dataDir ?? DEFAULT_DATA_DIR, 'conduit.db');
-  return openSqliteStore({ file, migrate });
+  return openSqliteStore({ file, migrate, busyTimeoutMs: options.busyTimeoutMs });
 }
 
 /** Applies the store's pending migrations (its dialect's set); returns the names applied. */

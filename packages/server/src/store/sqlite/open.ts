@@ -13,7 +13,20 @@ export interface SqliteOptions {
   file: string;
   /** Apply pending migrations on open (the default). `migrate` runs them explicitly. */
   migrate?: boolean;
+  /**
+   * How long a query waits for another process's write lock once the store is open (default
+   * 5000 ms; migrations always get the default). better-sqlite3 waits synchronously, so in a
+   * server this blocks every request: `serve` uses SERVE_BUSY_TIMEOUT_MS and answers 503 instead.
+   */
+  busyTimeoutMs?: number;
 }
+
+/**
+ * The serving process's wait for a lock held by another process: long enough for an admin
+ * command's brief write, short enough that a lock held for seconds turns into quick 503s
+ * rather than an event loop stalled five seconds per query.
+ */
+export const SERVE_BUSY_TIMEOUT_MS = 250;
 
 const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
 
@@ -29,6 +42,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   if (options.migrate !== false) await migrateToLatest(db);
+  if (options.busyTimeoutMs !== undefined) connection.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
   return {
     dialect: 'sqlite',
     db,
