@@ -286,6 +286,15 @@ export class Upstream {
           status,
         });
       }
+      // Relayed as is, so it must be the answer to this very request: anything else (truncated,
+      // not JSON-RPC, another id) would break the client's stdio stream or leave its call waiting.
+      const parsed = parseJson(text);
+      if (!isJsonRpcMessage(parsed) || !isResponse(parsed) || parsed.id !== id) {
+        throw new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, `The server answered HTTP ${status} with JSON that is not a JSON-RPC answer to this request.`, {
+          reason: 'bad_response',
+          status,
+        });
+      }
       // JSON allows raw line breaks only as whitespace between tokens, so this keeps the message
       // identical while making it one line, as the stdio transport requires.
       return /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
