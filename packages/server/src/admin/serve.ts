@@ -14,6 +14,7 @@ interface ServeOptions extends StoreOptions {
   demo?: boolean;
   allowedHosts?: string;
   allowedOrigins?: string;
+  trustedProxies?: string;
   deliveryWebhook?: string;
   deliveryClaimSeconds: string;
   sessions?: boolean;
@@ -56,6 +57,7 @@ export function serveCommand(): Command {
       .option('--public-url <url>', 'URL clients reach this server at, e.g. https://mcp.example.com (env CONDUIT_PUBLIC_URL)', process.env.CONDUIT_PUBLIC_URL)
       .option('--allowed-hosts <hosts>', 'extra Host header values to accept, comma-separated (DNS-rebinding protection)')
       .option('--allowed-origins <origins>', 'extra browser Origins to accept, comma-separated')
+      .option('--trusted-proxies <ips>', 'addresses of reverse proxies in front of the server, comma-separated: their X-Forwarded-For names the client for per-IP sign-in and OAuth limits (env CONDUIT_TRUSTED_PROXIES)', process.env.CONDUIT_TRUSTED_PROXIES)
       .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
       .option('--delivery-claim-seconds <s>', 'how long a delivery attempt holds its message; one cut off by a crash is retried after this, so keep it above the webhook\'s response time (env CONDUIT_DELIVERY_CLAIM_SECONDS)', process.env.CONDUIT_DELIVERY_CLAIM_SECONDS ?? '60')
       .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database; 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
@@ -80,6 +82,7 @@ export function serveCommand(): Command {
       publicUrl: opts.publicUrl,
       allowedHosts: list(opts.allowedHosts),
       allowedOrigins: list(opts.allowedOrigins),
+      oauth: { trustedProxies: list(opts.trustedProxies) },
       sessions: opts.sessions,
       rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowSeconds: 60 },
       delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET, claimMs: claimSeconds * 1000 },

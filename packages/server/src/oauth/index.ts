@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { BearerVerifier } from '../http/mcp-endpoint.js';
 import type { RouteHandler } from '../http/router.js';
@@ -6,7 +7,7 @@ import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './accounts.js';
 import { pruneOAuthState } from './adapter.js';
 import { createCsrfTokens } from './csrf.js';
 import { loadOAuthKeys } from './keys.js';
-import { createProvider, loadOidcProvider, OAUTH_MOUNT } from './provider.js';
+import { clientIp, createProvider, loadOidcProvider, OAUTH_MOUNT } from './provider.js';
 import { createOAuthRoute, DEFAULT_RATE_LIMITS, type OAuthRateLimits } from './routes.js';
 import { createOAuthVerifier } from './verifier.js';
 
@@ -15,6 +16,8 @@ export { OAUTH_MOUNT } from './provider.js';
 export interface OAuthOptions {
   rateLimits?: Partial<OAuthRateLimits>;
   loginLimits?: Partial<LoginLimits>;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client for per-IP limits. */
+  trustedProxies?: string[];
 }
 
 export interface OAuthServer {
@@ -45,11 +48,13 @@ export async function prepareOAuth(store: Store, logger: Logger, options: OAuthO
   const [lib, keys] = await Promise.all([loadOidcProvider(), loadOAuthKeys(store)]);
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const loginLimits = { ...DEFAULT_LOGIN_LIMITS, ...options.loginLimits };
+  const trustedProxies = new Set(options.trustedProxies ?? []);
+  const ipOf = (req: IncomingMessage) => clientIp(req, trustedProxies);
   return ({ publicUrl, resource }) => {
     const issuer = `${publicUrl.origin}${OAUTH_MOUNT}`;
     const provider = createProvider(lib, { store, keys, logger, issuer, resource });
     const csrf = createCsrfTokens(keys.csrfKey, { path: `${OAUTH_MOUNT}/interaction`, secure: publicUrl.protocol === 'https:' });
-    const route = createOAuthRoute({ provider, store, publicUrl, rateLimits, interactions: { provider, store, csrf, loginLimits, logger } });
+    const route = createOAuthRoute({ provider, store, publicUrl, rateLimits, clientIp: ipOf, interactions: { provider, store, csrf, loginLimits, logger, clientIp: ipOf } });
     const prune = setInterval(() => {
       pruneOAuthState(store).catch((err: unknown) => logger.warn({ err }, 'oauth state pruning failed'));
     }, PRUNE_INTERVAL_MS);

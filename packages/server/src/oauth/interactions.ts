@@ -10,7 +10,7 @@ import { consentPage } from './pages/consent.js';
 import { errorPage } from './pages/error.js';
 import { sendPage } from './pages/layout.js';
 import { loginPage } from './pages/login.js';
-import { clientIp, OAUTH_MOUNT } from './provider.js';
+import { OAUTH_MOUNT } from './provider.js';
 
 /**
  * The sign-in and consent pages oidc-provider sends the browser to
@@ -24,6 +24,8 @@ export interface InteractionDeps {
   csrf: CsrfTokens;
   loginLimits: LoginLimits;
   logger: Logger;
+  /** The client's address for sign-in throttling (see clientIp). */
+  clientIp: (req: IncomingMessage) => string;
 }
 
 const INTERACTION_PATH = new RegExp(`^${OAUTH_MOUNT}/interaction/([A-Za-z0-9_-]{1,64})(?:/(login|consent))?$`);
@@ -108,11 +110,11 @@ async function submitLogin(req: IncomingMessage, res: ServerResponse, deps: Inte
   const email = (form.get('email') ?? '').slice(0, 320);
   const password = (form.get('password') ?? '').slice(0, 1024);
   if (!email || !password) return renderLogin(req, res, deps, details, client, 400, { email, error: 'Enter your email and password.' });
-  const outcome = await attemptLogin(deps.store, deps.loginLimits, { email, password, ip: clientIp(req) });
+  const outcome = await attemptLogin(deps.store, deps.loginLimits, { email, password, ip: deps.clientIp(req) });
   if (!outcome.ok) {
     if (outcome.reason === 'throttled') {
       const minutes = Math.ceil(outcome.retryAfter / 60);
-      deps.logger.warn({ ip: clientIp(req) }, 'oauth sign-in throttled');
+      deps.logger.warn({ ip: deps.clientIp(req) }, 'oauth sign-in throttled');
       return renderLogin(req, res, deps, details, client, 429, {
         email,
         error: `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { handleInteraction, matchInteraction, type InteractionDeps } from './interactions.js';
 import { errorPage } from './pages/error.js';
 import { sendPage } from './pages/layout.js';
-import { clientIp, OAUTH_MOUNT } from './provider.js';
+import { OAUTH_MOUNT } from './provider.js';
 import { hit, type Limit } from './rate-limit.js';
 
 /** Per-IP limits on the endpoints anyone can call without a credential. */
@@ -39,6 +39,8 @@ export interface OAuthRouteDeps {
   publicUrl: URL;
   interactions: InteractionDeps;
   rateLimits: OAuthRateLimits;
+  /** The client's address for per-IP limits (see clientIp). */
+  clientIp: (req: IncomingMessage) => string;
 }
 
 /**
@@ -70,7 +72,7 @@ async function rateLimited(req: IncomingMessage, res: ServerResponse, path: stri
   const limit = limitFor(req, path, deps.rateLimits);
   if (!limit) return false;
   const [name, rule] = limit;
-  const state = await hit(deps.store, `oauth:${name}:${clientIp(req)}`, rule);
+  const state = await hit(deps.store, `oauth:${name}:${deps.clientIp(req)}`, rule);
   if (state.count <= rule.max) return false;
   const headers = { 'retry-after': String(state.retryAfter) };
   if (name === 'authorization') {
