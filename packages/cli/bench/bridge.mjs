@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
 
@@ -48,9 +49,16 @@ const remoteBin = join(remotePackage, JSON.parse(readFileSync(join(remotePackage
 
 // --- the server -------------------------------------------------------------------------------
 const work = mkdtempSync(join(tmpdir(), 'conduit-bridge-bench-'));
-const server = spawn(process.execPath, [serverCli, 'serve', '--demo', '--port', '0', '--data-dir', join(work, 'data')], {
+// The per-workspace rate limit is off: this measures the bridges, not the limiter.
+const server = spawn(process.execPath, [serverCli, 'serve', '--demo', '--port', '0', '--rate-limit', '0', '--data-dir', join(work, 'data')], {
   env: { ...process.env, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'inherit'],
+});
+// Whatever happens below, no server (or bridge) outlives the benchmark.
+const children = new Set([server]);
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
 });
 const banner = await new Promise((resolve, reject) => {
   let out = '';
@@ -82,6 +90,8 @@ const REMOTE = `mcp-remote ${remoteVersion}`;
 // --- a stdio MCP client speaking raw JSON-RPC lines (no SDK cost on the client side) -------------
 function stdioClient({ args, env }) {
   const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const waiting = new Map();
   let buffer = '';
   child.stdout.on('data', (chunk) => {
@@ -194,7 +204,6 @@ for (const [name, client] of Object.entries(clients)) {
 await agent.close();
 server.kill('SIGTERM');
 await new Promise((resolve) => server.once('exit', resolve));
-rmSync(work, { recursive: true, force: true });
 
 // --- report ------------------------------------------------------------------------------------
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '> 5000');

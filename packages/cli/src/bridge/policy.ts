@@ -55,6 +55,16 @@ export class ToolPolicy {
     return !this.known && (this.options.readOnly || this.options.workspace !== undefined);
   }
 
+  /** Whether the full tool list has been seen since the last change. */
+  get catalogKnown(): boolean {
+    return this.known;
+  }
+
+  /** True only for a tool the server listed as readOnlyHint. */
+  isRead(name: string): boolean {
+    return this.facts.get(name)?.readOnly === true;
+  }
+
   /** Records what one tools/list page says; `complete` when it was the last page. */
   learn(tools: readonly ListedTool[], complete: boolean): void {
     for (const tool of tools) {

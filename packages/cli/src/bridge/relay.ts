@@ -158,7 +158,14 @@ export class Relay {
     }
     log.debug(`#${String(message.id)} → tools/call ${name}${decision.idempotencyKey ? ' (idempotency key added)' : ''}`);
     const body = decision.changed ? JSON.stringify({ ...message, params: { ...params, arguments: decision.arguments } }) : line;
-    return upstream.request(message.id, body, { retryRateLimited: decision.read, idempotencyKey: decision.idempotencyKey });
+    // A 429 on a tool the client never listed: learn what it is before deciding to wait and retry.
+    const retryRateLimited =
+      decision.read ||
+      (async () => {
+        if (!policy.catalogKnown) await this.loadCatalog().catch(() => undefined);
+        return policy.isRead(name);
+      });
+    return upstream.request(message.id, body, { retryRateLimited, idempotencyKey: decision.idempotencyKey });
   }
 
   /** Applies the tool policies to a tools/list answer and remembers what each tool is. */

@@ -51,8 +51,11 @@ export interface UpstreamOptions {
 export type Reply = string | JsonRpcMessage | null;
 
 export interface SendOptions {
-  /** Wait out 429 and retry: reads only, writes go back to the client with the error. */
-  retryRateLimited: boolean;
+  /**
+   * Whether to wait out a 429 and retry: reads yes, writes go back to the client with the error.
+   * A function so the relay can find out what an unlisted tool is only when a 429 happens.
+   */
+  retryRateLimited: boolean | (() => Promise<boolean>);
   idempotencyKey?: string | undefined;
 }
 
@@ -236,7 +239,8 @@ export class Upstream {
       if (status === 429) {
         await res.body.dump();
         const wait = retryAfterMs(res.headers['retry-after']) ?? 1_000;
-        if (options.retryRateLimited && waitedMs + wait <= this.limits.maxRateLimitWaitMs && !this.closed) {
+        const retry = typeof options.retryRateLimited === 'function' ? await options.retryRateLimited() : options.retryRateLimited;
+        if (retry && waitedMs + wait <= this.limits.maxRateLimitWaitMs && !this.closed) {
           waitedMs += wait;
           log.debug(`${label(id)} rate limited; waiting ${wait} ms (Retry-After)`);
           await sleep(wait);
