@@ -1,0 +1,102 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type ServerProcess } from '../src/server-process.js';
+import { BRIDGE_CLI, callOk, connectStdio, hostEnv, type BridgeSession, type ToolResult } from './bridge-helpers.js';
+
+/**
+ * The bridge against the real server with `--sessions` (Mcp-Session-Id, lost on restart) and
+ * against a small per-workspace rate limit (429 + Retry-After).
+ */
+
+let sessions: ServerProcess;
+let limited: ServerProcess;
+const open: BridgeSession[] = [];
+type Page<T> = { data: T[] };
+
+async function bridge(target: ServerProcess, args: string[] = []): Promise<BridgeSession> {
+  const session = await connectStdio(process.execPath, [BRIDGE_CLI, '--url', target.mcpUrl, '--debug', ...args], hostEnv({ CONDUIT_API_TOKEN: target.token! }));
+  open.push(session);
+  return session;
+}
+
+/** Spends the acme-hotels bucket from another client until the server answers 429. */
+async function exhaust(target: ServerProcess): Promise<void> {
+  const client = new Client({ name: 'exhaust', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(target.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${target.token}` } } }));
+  try {
+    for (let i = 0; i < 200; i++) {
+      const failed = await client.callTool({ name: 'list_contacts', arguments: { workspace_id: 'acme-hotels', limit: 1 } }).then(
+        () => false,
+        (error: unknown) => (error as { code?: unknown }).code === 429,
+      );
+      if (failed) return;
+    }
+    throw new Error('the rate limit never answered 429');
+  } finally {
+    await client.close();
+  }
+}
+
+beforeAll(async () => {
+  [sessions, limited] = await Promise.all([
+    startServer({ demo: true, args: ['--sessions', '--rate-limit', '0'] }),
+    // 60 per minute: one more request every second once the burst is spent.
+    startServer({ demo: true, args: ['--rate-limit', '60'] }),
+  ]);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(open.map((session) => session.close()));
+  for (const server of [sessions, limited]) {
+    await server?.stop();
+    server?.cleanup();
+  }
+});
+
+describe('sessions', () => {
+  it('a restart of the server mid-session: errors while it is down, then a transparent re-initialize', async () => {
+    const session = await bridge(sessions);
+    const { client } = session;
+    expect((await callOk<Page<unknown>>(client, 'list_contacts', { workspace_id: 'acme-hotels', limit: 1 })).data).toHaveLength(1);
+    const port = Number(new URL(sessions.url).port);
+    expect(await sessions.stop()).toBe(0);
+
+    const down = await client.callTool({ name: 'list_contacts', arguments: { workspace_id: 'acme-hotels', limit: 1 } }).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(McpError);
+    expect((down as McpError).code).toBe(-32011);
+    expect((down as McpError).message).toContain('Cannot reach the Conduit MCP server');
+
+    const restarted = await startServer({ dataDir: sessions.dataDir, port, args: ['--sessions', '--rate-limit', '0'] });
+    sessions = { ...restarted, token: sessions.token, cleanup: sessions.cleanup };
+    // The new process knows nothing of the old session: 404, and the bridge replays the client's initialize.
+    expect((await callOk<Page<unknown>>(client, 'list_contacts', { workspace_id: 'acme-hotels', limit: 1 })).data).toHaveLength(1);
+    expect(session.stderr()).toContain('session expired on the server; re-initializing');
+    expect((await client.listTools()).tools.length).toBeGreaterThan(25);
+  });
+});
+
+describe('rate limits', () => {
+  it('a read that meets 429 waits Retry-After and succeeds; a write gets the error and is not sent', async () => {
+    const session = await bridge(limited);
+    const { client } = session;
+    await client.listTools();
+    await exhaust(limited);
+    const contacts = await callOk<Page<unknown>>(client, 'list_contacts', { workspace_id: 'acme-hotels', limit: 1 });
+    expect(contacts.data).toHaveLength(1);
+    expect(session.stderr()).toMatch(/rate limited; waiting \d+ ms \(Retry-After\)/);
+
+    const conversations = await callOk<Page<{ id: string; channel: string }>>(client, 'list_conversations', { workspace_id: 'acme-hotels', limit: 20 });
+    const conversation = conversations.data.find((c) => c.channel !== 'voice')!.id;
+    await exhaust(limited);
+    const body = `rate-limited send ${Date.now()}`;
+    const refused = await client.callTool({ name: 'send_conversation_message', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, body } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(McpError);
+    expect((refused as McpError).code).toBe(-32012);
+    expect((refused as McpError).message).toMatch(/Rate limited by the server: retry after \d+ s/);
+    // Nothing was sent (this read may meet the limit too, and waits it out).
+    const thread = (await client.callTool({ name: 'list_conversation_messages', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, limit: 100 } })) as ToolResult;
+    expect(JSON.stringify(thread.structuredContent)).not.toContain(body);
+  });
+});
