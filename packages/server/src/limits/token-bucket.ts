@@ -35,9 +35,17 @@ export function createRateLimiter(store: Store, policy: RateLimitPolicy): RateLi
   async function take(key: string, now = Date.now()): Promise<RateLimitDecision> {
     // The CAST keeps PostgreSQL from typing the rate parameter as bigint after updated_ms.
     const refilled = sql<number>`${least}(${cap}, rate_limit_buckets.tokens + (${now} - rate_limit_buckets.updated_ms) * CAST(${rate} AS DOUBLE PRECISION))`;
-    const taken = await store.db
-      .insertInto('rate_limit_buckets')
-      .values({ key, tokens: cap - 1, updated_ms: now })
+    const insert = store.db.insertInto('rate_limit_buckets');
+    const taken = await (
+      store.dialect === 'postgres'
+        ? // A counter need not survive a crash, so its commit does not wait for the WAL flush:
+          // without this every request on PostgreSQL would wait for an fsync. set_config(…, true)
+          // applies to this statement's own transaction only; every other write stays durable.
+          insert
+            .columns(['key', 'tokens', 'updated_ms'])
+            .expression(sql`SELECT ${key}, ${cap - 1}, ${now} FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed`)
+        : insert.values({ key, tokens: cap - 1, updated_ms: now })
+    )
       .onConflict((oc) =>
         oc
           .column('key')
