@@ -203,6 +203,23 @@ describe.skipIf(!PG_BIN)('two replicas on one PostgreSQL behind a round-robin pr
     });
   });
 
+  describe('signed cursors are shared', () => {
+    it('a page cursor from A continues on B, and a forged one is refused there', async () => {
+      type Page = { data: Array<{ id: string }>; next_cursor: string | null };
+      const list = async (replica: Replica, extra: Record<string, unknown>) => {
+        const response = await rawCall(replica.mcpUrl, token, 'list_contacts', { workspace_id: 'acme-hotels', limit: 3, ...extra });
+        return response.result!;
+      };
+      const first = (await list(replicas[A]!, {})).structuredContent as Page;
+      const second = (await list(replicas[B]!, { cursor: first.next_cursor })).structuredContent as Page;
+      const both = (await list(replicas[A]!, { limit: 6 })).structuredContent as Page;
+      expect([...first.data, ...second.data].map((c) => c.id)).toEqual(both.data.map((c) => c.id));
+      // Another position under A's signature: B checks the signature with the same key and refuses it.
+      const forged = `${Buffer.from(JSON.stringify(['', 0])).toString('base64url')}.${first.next_cursor!.split('.')[1]}`;
+      expect((await list(replicas[B]!, { cursor: forged })).isError).toBe(true);
+    });
+  });
+
   describe('idempotency keys are shared', () => {
     it('a key sent to A and then to B runs once: B replays what A did', async () => {
       const key = randomUUID();
