@@ -67,6 +67,11 @@ export interface PostgresCluster {
   pool(database: string): PgPool;
   /** Stops the server at once (`-m immediate`) and removes its files. */
   stop(): Promise<void>;
+  /**
+   * Stops the server as an operator's restart does (`-m fast`: every session is terminated) and
+   * starts it again on the same port after `downMs`. Pools from pool() must be ended first.
+   */
+  restart(downMs: number): Promise<void>;
 }
 
 export async function startPostgresCluster(bin: string): Promise<PostgresCluster> {
@@ -100,10 +105,10 @@ export async function startPostgresCluster(bin: string): Promise<PostgresCluster
     const [file, argv] = asOwner(command, args);
     await run(file, argv, { timeout: 60_000 });
   };
+  // Durability off: the cluster is thrown away. Enough connections for two servers' pools.
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${work} -c max_connections=100 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   try {
     await exec('initdb', ['-D', data, '--auth=trust', '-U', 'postgres', '--encoding=UTF8', '--locale=C.UTF-8']);
-    // Durability off: the cluster is thrown away. Enough connections for two servers' pools.
-    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${work} -c max_connections=100 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
     await exec('pg_ctl', ['-D', data, '-l', log, '-w', '-o', options, 'start']);
   } catch (error) {
     const detail = existsSync(log) ? `\n${readFileSync(log, 'utf8')}` : '';
@@ -138,6 +143,11 @@ export async function startPostgresCluster(bin: string): Promise<PostgresCluster
       await Promise.all(pools.map((p) => p.end()));
       process.removeListener('exit', stopSync);
       stopSync();
+    },
+    async restart(downMs) {
+      await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await exec('pg_ctl', ['-D', data, '-l', log, '-w', '-o', options, 'start']);
     },
   };
 }

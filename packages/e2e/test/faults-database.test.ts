@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findPostgresBin, startPostgresCluster } from '../src/postgres-cluster.js';
 import { SERVER_CLI, startServer, type ServerProcess } from '../src/server-process.js';
 import { connectClient, findFixtures, rawCall, type Fixtures, type RawResponse } from './write-helpers.js';
 
 /**
  * The database failing under a running server process: another process holds SQLite's write
- * lock for longer than any busy timeout. Requests meanwhile get a clean, retryable 503 (no
- * stack, no request stuck behind the lock), nothing is half-written, and once the lock is gone
- * the same requests succeed, each write exactly once.
+ * lock for longer than any busy timeout, and PostgreSQL is restarted in the middle of a load.
+ * Requests meanwhile get a clean, retryable 503 (no stack, no request stuck behind the lock or
+ * the outage), nothing is half-written, and afterwards the server recovers by itself: the same
+ * requests succeed, each write exactly once.
  */
 
 interface WritableDb {
@@ -102,5 +104,89 @@ describe('SQLite locked by another process', () => {
     expect(server.child.exitCode).toBeNull();
     // The operator sees why in the log, in one line per request rather than a stack per request.
     expect(server.output()).toMatch(/database unavailable/);
+  });
+});
+
+const pgBin = findPostgresBin();
+
+describe.skipIf(!pgBin)('PostgreSQL restarted under load', () => {
+  it('answers 503 while it is down, recovers by itself, and no write is lost, doubled or half-written', { timeout: 120_000 }, async () => {
+    const cluster = await startPostgresCluster(pgBin!);
+    let pgServer: ServerProcess | undefined;
+    try {
+      pgServer = await startServer({ demo: true, args: ['--database', await cluster.createDatabase('conduit_restart')] });
+      const { mcpUrl, token } = pgServer as ServerProcess & { token: string };
+      const client = await connectClient(mcpUrl, token);
+      const { conversationId } = await findFixtures(client);
+      await client.close();
+
+      const marker = `restart-test-${randomUUID()}`;
+      // A request that gets no HTTP answer at all (the process died) is recorded as status 0.
+      const noAnswer = { status: 0, headers: new Headers() } as RawResponse;
+      const alive = () => pgServer!.child.exitCode === null && pgServer!.child.signalCode === null;
+      const responses: RawResponse[] = [];
+      const readiness: number[] = [];
+      const writes: Array<{ key: string; body: string; ackId?: string }> = [];
+      let restarted = false;
+      let stop = false;
+      // A client writes with a key and retries that key until it is acknowledged, as the product
+      // page tells clients to; a read goes in between.
+      const worker = async (n: number) => {
+        for (let i = 0; !stop; i++) {
+          const write = { key: randomUUID(), body: `${marker} w${n} #${i}` };
+          writes.push(write);
+          while ((!stop || write.ackId === undefined) && alive()) {
+            const response = await rawCall(mcpUrl, token, 'send_conversation_message', { workspace_id: 'acme-hotels', conversation_id: conversationId, body: write.body }, { idempotencyKey: write.key }).catch(() => noAnswer);
+            responses.push(response);
+            if (response.status === 200 && !response.result?.isError) {
+              write.ackId = (response.result!.structuredContent as { id: string }).id;
+              break;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          if (!alive()) return;
+          responses.push(await rawCall(mcpUrl, token, 'list_conversations', { workspace_id: 'acme-hotels', limit: 5 }).catch(() => noAnswer));
+        }
+      };
+      const prober = async () => {
+        while (!stop && alive()) {
+          readiness.push(await fetch(`${pgServer!.url}/readyz`).then((r) => r.status, () => 0));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const load = Promise.all([...Array.from({ length: 6 }, (_, n) => worker(n)), prober()]);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await cluster.restart(3_000);
+      restarted = true;
+      // Keep the load on until the restarted database has answered plenty (or the process died).
+      const after = responses.length;
+      while (responses.slice(after).filter((r) => r.status === 200).length < 30 && alive()) await new Promise((resolve) => setTimeout(resolve, 100));
+      stop = true;
+      await load;
+      expect(restarted).toBe(true);
+      // Before the fix, a connection dying inside a transaction crashed the process here.
+      expect(alive(), pgServer.output().slice(-2000)).toBe(true);
+
+      const statuses = new Set(responses.map((r) => r.status));
+      expect([...statuses].sort()).toEqual([200, 503]);
+      for (const response of responses.filter((r) => r.status === 503)) await expectCleanUnavailable(response, 'during the outage');
+      expect(readiness).toContain(503);
+      expect(readiness.at(-1)).toBe(200);
+
+      // Every write was acknowledged in the end, exactly once, with its outbox row and its key.
+      expect(writes.every((w) => w.ackId)).toBe(true);
+      const pool = cluster.pool('conduit_restart');
+      const messages = (await pool.query<{ id: string; body: string }>('SELECT id, body FROM messages WHERE body LIKE $1', [`${marker}%`])).rows;
+      expect(messages.length).toBe(writes.length);
+      expect(new Map(messages.map((m) => [m.body, m.id]))).toEqual(new Map(writes.map((w) => [w.body, w.ackId])));
+      const outbox = (await pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM outbox WHERE message_id = ANY($1)', [messages.map((m) => m.id)])).rows[0]!.n;
+      expect(outbox).toBe(writes.length);
+      const keys = (await pool.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM idempotency_keys WHERE key = ANY($1)', [writes.map((w) => w.key)])).rows[0]!.n;
+      expect(keys).toBe(writes.length);
+    } finally {
+      await pgServer?.stop();
+      pgServer?.cleanup();
+      await cluster.stop();
+    }
   });
 });

@@ -19,5 +19,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (/^SQLITE_(BUSY|LOCKED)/.test(code) || PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code))) return true;
   // pg reports a connection that died mid-query without a code.
-  return /^Connection terminated|timeout exceeded when trying to connect/i.test(String((error as { message?: unknown }).message ?? ''));
+  return /^Connection terminated|timeout exceeded when trying to connect|is not queryable/i.test(String((error as { message?: unknown }).message ?? ''));
 }

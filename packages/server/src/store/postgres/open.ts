@@ -68,6 +68,10 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // An idle connection the server drops (restart, failover) is reported here; pg has already
   // discarded it and the next query opens a new one, so this must not crash the process.
   pool.on('error', () => undefined);
+  // The same for a connection that is checked out: one that dies between the statements of a
+  // transaction (a restart, a failover) emits 'error' on its client, where no pool listener is,
+  // which crashed the process. Its queries fail on their own, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (options.migrate !== false) await migratePostgres(db);
