@@ -129,7 +129,9 @@ async function startRun(variant) {
   const client = stdioClient(variant);
   const answer = await client.request('initialize', INIT_PARAMS);
   const startMs = performance.now() - started;
-  if (!answer.result) throw new Error(`initialize failed: ${JSON.stringify(answer)}`);
+  if (variant.expectError ? !answer.error?.message.includes('conduit-mcp login') : !answer.result) {
+    throw new Error(`initialize: ${JSON.stringify(answer)}`);
+  }
   const closing = performance.now();
   client.child.stdin.end(); // the host goes away
   const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), 5_000));
@@ -152,6 +154,12 @@ for (let run = 0; run < RUNS + 1; run++) {
     starts[name].exit.push(result.exitMs);
   }
 }
+
+// A host starting the bridge for a user who never logged in: the answer must be an error naming
+// `conduit-mcp login`, quickly (the issue asks for < 2 s), never a wait for a browser.
+const noCredential = { args: [bridgeCli, '--url', url], env: { ...storedEnv, CONDUIT_CONFIG_DIR: join(work, 'empty-config') }, expectError: true };
+const loginErrors = [];
+for (let run = 0; run < Math.min(RUNS, 10); run++) loginErrors.push((await startRun(noCredential)).startMs);
 
 // --- 2. per-call latency -----------------------------------------------------------------------
 const agent = new Agent({ keepAliveTimeout: 30_000 });
@@ -224,6 +232,7 @@ for (const [name, data] of Object.entries(starts)) {
   const exit = sorted(data.exit);
   lines.push(`| ${name} | ${fmt(percentile(start, 50))} | ${fmt(start[0])}–${fmt(start.at(-1))} | ${(percentile(start, 50) / remoteStart).toFixed(2)}× | ${fmt(percentile(exit, 50))} |`);
 }
+lines.push(`| conduit-mcp, never logged in: \`initialize\` answered with the login error | ${fmt(percentile(sorted(loginErrors), 50))} | ${fmt(sorted(loginErrors)[0])}–${fmt(sorted(loginErrors).at(-1))} | – | – |`);
 lines.push('');
 lines.push('**Per call** (`tools/call get_contact`, sequential, keep-alive; latency seen by the client; added = minus the direct client\'s, same percentile) and **memory** after the calls:');
 lines.push('');
