@@ -55,8 +55,15 @@ export interface SoakReport {
     /** Acknowledged messages the webhook received exactly once (deduped), and raw redeliveries. */
     deliveredOnce: number;
     redeliveries: number;
+    /** Acknowledged but not yet delivered when the load stopped, and how long the rest took. */
+    backlogAtEnd: number;
+    drainSeconds: number;
   };
-  rssMb: { first: number; last: number; max: number; samples: number[]; slopeMbPerMinSecondHalf: number };
+  /**
+   * RSS samples, and the slope of their floor (the lowest sample of each 10 s) over the second
+   * half of the run: garbage collection makes RSS a saw, and a leak shows as a rising floor.
+   */
+  rssMb: { first: number; last: number; max: number; samples: number[]; floorSlopeMbPerMin: number };
 }
 
 interface Write {
@@ -69,6 +76,13 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** The lowest of every `window` consecutive samples. */
+function floors(samples: number[], window: number): number[] {
+  const result: number[] = [];
+  for (let i = 0; i + window <= samples.length; i += window) result.push(Math.min(...samples.slice(i, i + window)));
+  return result;
 }
 
 /** Least-squares slope of evenly spaced samples, per minute. */
@@ -252,10 +266,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await send(write);
     }
     const acknowledged = writes.filter((w) => w.ackId !== undefined);
-    const deadlineForDelivery = Date.now() + 60_000;
-    while (acknowledged.some((w) => !receiver.deliveries.has(w.ackId!)) && Date.now() < deadlineForDelivery) {
+    const undelivered = () => acknowledged.filter((w) => !receiver.deliveries.has(w.ackId!)).length;
+    const backlogAtEnd = undelivered();
+    // The outbox drains after the load; give up only when it stops making progress for 30 s.
+    const drainStarted = Date.now();
+    let progressAt = Date.now();
+    for (let left = backlogAtEnd; left > 0 && Date.now() - progressAt < 30_000; ) {
       await new Promise((resolve) => setTimeout(resolve, 200));
+      const now = undelivered();
+      if (now < left) progressAt = Date.now();
+      left = now;
     }
+    const drainSeconds = Math.round((Date.now() - drainStarted) / 100) / 10;
     const { messages, outbox } = await rows.messages(marker);
     const byBody = new Map<string, string[]>();
     for (const m of messages) byBody.set(m.body, [...(byBody.get(m.body) ?? []), m.id]);
@@ -267,7 +289,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const outboxMismatches = messages.filter((m) => outbox.get(m.id) !== 1).length;
     const deliveredOnce = acknowledged.filter((w) => receiver.deliveries.get(w.ackId!)?.attempts === 1).length;
     const sorted = [...latencies].sort((a, b) => a - b);
-    const half = samples.slice(Math.floor(samples.length / 2));
+    const window = Math.max(1, Math.round(10_000 / sampleEveryMs));
+    const floor = floors(samples, window);
     const fiveXx = Object.entries(statuses).filter(([status]) => status.startsWith('5')).reduce((sum, [, n]) => sum + n, 0);
     return {
       label: options.label,
@@ -289,13 +312,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         outboxMismatches,
         deliveredOnce,
         redeliveries: receiver.rawCount - receiver.deliveries.size,
+        backlogAtEnd,
+        drainSeconds,
       },
       rssMb: {
         first: samples[0]!,
         last: samples.at(-1)!,
         max: Math.max(...samples),
         samples,
-        slopeMbPerMinSecondHalf: slopePerMinute(half, sampleEveryMs),
+        floorSlopeMbPerMin: slopePerMinute(floor.slice(Math.floor(floor.length / 2)), window * sampleEveryMs),
       },
     };
   } finally {
@@ -308,7 +333,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
 /** The report as the table docs/reliability.md keeps. */
 export function formatReports(reports: SoakReport[]): string {
-  const head = ['database', 'clients', 's', 'requests', 'req/s', 'non-200', '5xx', 'p50 ms', 'p95 ms', 'p99 ms', 'writes acked', 'retries (replayed)', 'lost', 'duplicated', 'delivered once', 'RSS first/last/max MB', 'RSS slope, 2nd half'];
+  const head = ['database', 'clients', 's', 'requests', 'req/s', 'non-200', '5xx', 'p50 ms', 'p95 ms', 'p99 ms', 'writes acked', 'retries (replayed)', 'lost', 'duplicated', 'delivered once', 'backlog at end (drained in)', 'RSS first/last/max MB', 'RSS floor slope, 2nd half'];
   const lines = reports.map((r) => [
     r.label,
     r.clients,
@@ -325,8 +350,9 @@ export function formatReports(reports: SoakReport[]): string {
     r.writes.lost,
     r.writes.duplicated,
     `${r.writes.deliveredOnce}/${r.writes.acknowledged}`,
+    `${r.writes.backlogAtEnd} (${r.writes.drainSeconds} s)`,
     `${r.rssMb.first}/${r.rssMb.last}/${r.rssMb.max}`,
-    `${r.rssMb.slopeMbPerMinSecondHalf} MB/min`,
+    `${r.rssMb.floorSlopeMbPerMin} MB/min`,
   ]);
   return [head, head.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }

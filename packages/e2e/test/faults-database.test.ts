@@ -133,7 +133,7 @@ describe.skipIf(!pgBin)('PostgreSQL restarted under load', () => {
       // page tells clients to; a read goes in between.
       const worker = async (n: number) => {
         for (let i = 0; !stop; i++) {
-          const write = { key: randomUUID(), body: `${marker} w${n} #${i}` };
+          const write: (typeof writes)[number] = { key: randomUUID(), body: `${marker} w${n} #${i}` };
           writes.push(write);
           while ((!stop || write.ackId === undefined) && alive()) {
             const response = await rawCall(mcpUrl, token, 'send_conversation_message', { workspace_id: 'acme-hotels', conversation_id: conversationId, body: write.body }, { idempotencyKey: write.key }).catch(() => noAnswer);

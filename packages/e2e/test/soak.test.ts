@@ -45,7 +45,7 @@ function expectHealthy(report: SoakReport): void {
   expect(report.writes.deliveredOnce, detail).toBe(report.writes.acknowledged);
   // Memory: bounded, and in a long run flat once warmed up (a leak grows all along).
   expect(report.rssMb.max, detail).toBeLessThan(512);
-  if (seconds >= 120) expect(report.rssMb.slopeMbPerMinSecondHalf, detail).toBeLessThan(2);
+  if (seconds >= 120) expect(report.rssMb.floorSlopeMbPerMin, detail).toBeLessThan(2);
 }
 
 const timeout = (seconds + 180) * 1000;

@@ -152,9 +152,18 @@ export function startDeliveryWorker(store: Store, logger: Logger, options: Deliv
     return running;
   }
 
+  /**
+   * Passes back to back while each claims a full batch, so a backlog drains at the receiver's
+   * pace: one batch per poll capped delivery at batchSize / pollIntervalMs (40 messages/s), below
+   * what the server accepts, and a soak's outbox only grew.
+   */
+  async function drain(): Promise<void> {
+    while (!stopped && (await runOnce()) === batchSize);
+  }
+
   const timer = setInterval(() => {
     if (stopped || running) return;
-    runOnce().catch((err: unknown) => logger.error({ err }, 'delivery pass failed'));
+    drain().catch((err: unknown) => logger.error({ err }, 'delivery pass failed'));
   }, pollIntervalMs);
   timer.unref();
 
