@@ -12,7 +12,8 @@ import {
 import type { BridgeLog } from './log.js';
 import type { ListedTool, ToolPolicy } from './policy.js';
 import { LoginRequiredError } from './token-source.js';
-import { BridgeFailure, describeError, type Reply, type Upstream } from './upstream.js';
+import { BridgeFailure, describeError } from './failure.js';
+import type { Reply, Upstream } from './upstream.js';
 
 export interface RelayOptions {
   upstream: Upstream;

@@ -1,21 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BridgeFailure, describeError, describeErrorBody, unreachable } from './failure.js';
 import { errorCode, header, isNetworkError, retryAfterMs, type HttpClient, type HttpResponse } from './http.js';
 import { BRIDGE_ERROR, isJsonRpcMessage, isResponse, type JsonRpcMessage, type JsonRpcRequest, type RequestId } from './jsonrpc.js';
 import type { BridgeLog } from './log.js';
 import { parseSse } from './sse.js';
 import type { TokenSource } from './token-source.js';
-
-/** A failure the bridge reports to the client as a JSON-RPC error with this code. */
-export class BridgeFailure extends Error {
-  override readonly name = 'BridgeFailure';
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
 
 /** The server closed a response stream before it carried the answer: retried like a dropped connection. */
 class StreamEndedError extends Error {
@@ -432,24 +421,4 @@ function toMessage(reply: Reply): JsonRpcMessage {
     throw new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, 'The server sent no JSON-RPC answer to initialize.', { reason: 'bad_response' });
   }
   return message;
-}
-
-function describeErrorBody(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { error, error_description: description, message } = body as Record<string, unknown>;
-  const text = [error, description ?? message].filter((part) => typeof part === 'string').join(': ');
-  return text || undefined;
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function unreachable(error: unknown): BridgeFailure {
-  const code = errorCode(error) ?? describeError(error);
-  // Corporate TLS inspection is the usual cause; the fix is a CA file, not a code change.
-  const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
-    ? ' If a proxy or private CA signs this server\'s certificate, point NODE_EXTRA_CA_CERTS at that CA\'s PEM file.'
-    : ' The bridge keeps running and retries on the next request.';
-  return new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, `Cannot reach the Conduit MCP server (${code}).${hint}`, { reason: 'unreachable', code });
 }
