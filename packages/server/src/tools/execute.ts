@@ -45,6 +45,10 @@ export function successResult(output: Record<string, unknown>): CallToolResult {
  * logs it and answers with a generic internal error.
  */
 export async function executeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolContext): Promise<CallToolResult> {
+  const nul = pathOfNul(rawArgs);
+  if (nul !== undefined) {
+    return errorResult(new ToolError('invalid_argument', `${nul || 'arguments'}: text must not contain the NUL character (U+0000)`));
+  }
   const parsed = tool.input.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     return errorResult(new ToolError('invalid_argument', describeIssues(parsed.error)));
@@ -56,6 +60,24 @@ export async function executeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolCont
     if (error instanceof ToolError) return errorResult(error);
     throw error;
   }
+}
+
+const MAX_ARGUMENT_DEPTH = 16;
+
+/**
+ * Where in the arguments a string holds U+0000, if anywhere. PostgreSQL text cannot store it
+ * (the query fails, an internal error) while SQLite would, so it is refused up front on both.
+ */
+function pathOfNul(value: unknown, path = '', depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  // No tool argument nests deeply; anything deeper is left to the schema (which refuses or strips it).
+  if (typeof value !== 'object' || value === null || depth > MAX_ARGUMENT_DEPTH) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return path ? `${path}.${key}` : key;
+    const found = pathOfNul(item, path ? `${path}.${key}` : key, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 async function run(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
