@@ -14,7 +14,7 @@ import type {
   TicketSearch,
   TimeRange,
 } from '../search.js';
-import { withRelevance } from '../sqlite/search.js';
+import { inList, pathFilter, timeRange, withRelevance } from '../search-sql.js';
 
 /**
  * Full-text search over the `<table>_fts` tsvector side tables (see migrations.ts), equivalent
@@ -120,30 +120,9 @@ export function finishSnippet(text: string, fragment: string, query: SearchQuery
   return `${WORDY.test(head) ? ELLIPSIS : head}${joined}${WORDY.test(tail) ? ELLIPSIS : tail}`;
 }
 
-function timeRange(column: RawBuilder<unknown>, range: TimeRange): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [];
-  if (range.after) parts.push(sql`AND ${column} >= ${range.after}`);
-  if (range.before) parts.push(sql`AND ${column} < ${range.before}`);
-  return parts.length ? sql.join(parts, sql` `) : sql``;
-}
-
 /** Keyset condition over (score, seq); PostgreSQL cannot name output columns in WHERE, so callers wrap. */
 function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
   return after ? sql`WHERE (score > ${after.score}::float8 OR (score = ${after.score}::float8 AND seq > ${after.seq}))` : sql``;
-}
-
-function likePrefix(path: string): string {
-  return `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
-}
-
-function pathFilter(column: RawBuilder<unknown>, prefixes: readonly string[] | undefined): RawBuilder<unknown> {
-  if (!prefixes || prefixes.length === 0) return sql``;
-  const ors = prefixes.map((p) => sql`${column} = ${p} OR ${column} LIKE ${likePrefix(p)} ESCAPE '\\'`);
-  return sql`AND (${sql.join(ors, sql` OR `)})`;
-}
-
-function inList(values: readonly string[]): RawBuilder<unknown> {
-  return sql.join(values.map((v) => sql`${v}`));
 }
 
 type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };

@@ -14,6 +14,7 @@ import type {
   TicketSearch,
   TimeRange,
 } from '../search.js';
+import { inList, pathFilter, timeRange, withRelevance } from '../search-sql.js';
 
 /** Marks the matched words in snippets; models and markdown renderers both read `**bold**`. */
 const MARK_OPEN = '**';
@@ -30,29 +31,8 @@ export function toFtsMatch(query: SearchQuery, mode: 'all' | 'any' = 'all'): str
   return quoted.join(mode === 'all' ? ' ' : ' OR ');
 }
 
-function timeRange(column: RawBuilder<unknown>, range: TimeRange): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [];
-  if (range.after) parts.push(sql`AND ${column} >= ${range.after}`);
-  if (range.before) parts.push(sql`AND ${column} < ${range.before}`);
-  return parts.length ? sql.join(parts, sql` `) : sql``;
-}
-
 function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
   return after ? sql`HAVING (score > ${after.score} OR (score = ${after.score} AND seq > ${after.seq}))` : sql``;
-}
-
-function likePrefix(path: string): string {
-  return `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
-}
-
-function pathFilter(column: RawBuilder<unknown>, prefixes: readonly string[] | undefined): RawBuilder<unknown> {
-  if (!prefixes || prefixes.length === 0) return sql``;
-  const ors = prefixes.map((p) => sql`${column} = ${p} OR ${column} LIKE ${likePrefix(p)} ESCAPE '\\'`);
-  return sql`AND (${sql.join(ors, sql` OR `)})`;
-}
-
-function inList(values: readonly string[]): RawBuilder<unknown> {
-  return sql.join(values.map((v) => sql`${v}`));
 }
 
 export class SqliteSearch implements SearchEngine {
@@ -193,13 +173,3 @@ export class SqliteSearch implements SearchEngine {
   }
 }
 
-/** bm25 is negative with lower = better; expose 0–1 with the best hit at 1. */
-export function withRelevance<T extends { score: number }>(
-  rows: T[],
-): Array<Omit<T, 'score'> & { relevance_score: number }> {
-  const best = rows.reduce((min, row) => Math.min(min, row.score), 0);
-  return rows.map(({ score, ...rest }) => ({
-    ...rest,
-    relevance_score: best === 0 ? 0 : Math.round((score / best) * 1000) / 1000,
-  }));
-}

@@ -1,0 +1,37 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { TimeRange } from './search.js';
+
+/** SQL fragments that both dialects' search engines build the same way. */
+
+export function timeRange(column: RawBuilder<unknown>, range: TimeRange): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (range.after) parts.push(sql`AND ${column} >= ${range.after}`);
+  if (range.before) parts.push(sql`AND ${column} < ${range.before}`);
+  return parts.length ? sql.join(parts, sql` `) : sql``;
+}
+
+function likePrefix(path: string): string {
+  return `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+}
+
+/** The nodes at these paths and everything below them (LIKE wildcards in titles are escaped). */
+export function pathFilter(column: RawBuilder<unknown>, prefixes: readonly string[] | undefined): RawBuilder<unknown> {
+  if (!prefixes || prefixes.length === 0) return sql``;
+  const ors = prefixes.map((p) => sql`${column} = ${p} OR ${column} LIKE ${likePrefix(p)} ESCAPE '\\'`);
+  return sql`AND (${sql.join(ors, sql` OR `)})`;
+}
+
+export function inList(values: readonly string[]): RawBuilder<unknown> {
+  return sql.join(values.map((v) => sql`${v}`));
+}
+
+/** Scores are "lower ranks first" in both dialects; expose 0–1 with the best hit at 1. */
+export function withRelevance<T extends { score: number }>(
+  rows: T[],
+): Array<Omit<T, 'score'> & { relevance_score: number }> {
+  const best = rows.reduce((min, row) => Math.min(min, row.score), 0);
+  return rows.map(({ score, ...rest }) => ({
+    ...rest,
+    relevance_score: best === 0 ? 0 : Math.round((score / best) * 1000) / 1000,
+  }));
+}
