@@ -60,10 +60,13 @@ export interface SoakReport {
     drainSeconds: number;
   };
   /**
-   * RSS samples, and the slope of their floor (the lowest sample of each 10 s) over the second
-   * half of the run: garbage collection makes RSS a saw, and a leak shows as a rising floor.
+   * RSS samples: the total, and its anonymous part (heap and native allocations). Garbage
+   * collection makes the anonymous part a saw whose teeth last tens of seconds, so a leak shows
+   * as a rising floor: the growth from the lowest sample of the second quarter of the run to the
+   * lowest of the last quarter (after the warm-up). The file-backed rest is the binaries plus,
+   * on SQLite, the memory-mapped database file (bounded by its mmap_size), which grows with the data.
    */
-  rssMb: { first: number; last: number; max: number; samples: number[]; floorSlopeMbPerMin: number };
+  rssMb: { first: number; last: number; max: number; anonMax: number; fileLast: number; anonFloorGrowth: number; samples: number[]; anonSamples: number[] };
 }
 
 interface Write {
@@ -72,32 +75,19 @@ interface Write {
   ackId?: string;
 }
 
-function rssMb(pid: number): number {
+/** VmRSS, RssAnon and RssFile of a process, in MB. */
+function rssMb(pid: number): { total: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round((kb / 1024) * 10) / 10;
+  const mb = (field: string) => Math.round((Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024) * 10) / 10;
+  return { total: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
 
-/** The lowest of every `window` consecutive samples. */
-function floors(samples: number[], window: number): number[] {
-  const result: number[] = [];
-  for (let i = 0; i + window <= samples.length; i += window) result.push(Math.min(...samples.slice(i, i + window)));
-  return result;
-}
-
-/** Least-squares slope of evenly spaced samples, per minute. */
-function slopePerMinute(samples: number[], everyMs: number): number {
-  if (samples.length < 2) return 0;
-  const n = samples.length;
-  const meanX = (n - 1) / 2;
-  const meanY = samples.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  samples.forEach((y, x) => {
-    num += (x - meanX) * (y - meanY);
-    den += (x - meanX) ** 2;
-  });
-  return Math.round((num / den) * (60_000 / everyMs) * 100) / 100;
+/** How much the lowest sample of the last quarter exceeds the lowest of the second quarter. */
+function floorGrowth(samples: number[]): number {
+  const quarter = Math.max(1, Math.floor(samples.length / 4));
+  const second = Math.min(...samples.slice(quarter, 2 * quarter));
+  const last = Math.min(...samples.slice(samples.length - quarter));
+  return Math.round((last - second) * 10) / 10;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -250,14 +240,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
 
     const pid = server.child.pid!;
-    const samples = [rssMb(pid)];
-    const sampler = setInterval(() => samples.push(rssMb(pid)), sampleEveryMs);
+    const memory = [rssMb(pid)];
+    const sampler = setInterval(() => memory.push(rssMb(pid)), sampleEveryMs);
     const started = Date.now();
     const deadline = started + options.durationMs;
     await Promise.all(Array.from({ length: options.clients }, (_, n) => client(n, deadline)));
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
-    samples.push(rssMb(pid));
+    memory.push(rssMb(pid));
+    const samples = memory.map((m) => m.total);
+    const anonSamples = memory.map((m) => m.anon);
 
     // Afterwards: the database and the receiver. A write that never got an answer is retried
     // once more now, as its client would, so it too must end up as exactly one message.
@@ -289,8 +281,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const outboxMismatches = messages.filter((m) => outbox.get(m.id) !== 1).length;
     const deliveredOnce = acknowledged.filter((w) => receiver.deliveries.get(w.ackId!)?.attempts === 1).length;
     const sorted = [...latencies].sort((a, b) => a - b);
-    const window = Math.max(1, Math.round(10_000 / sampleEveryMs));
-    const floor = floors(samples, window);
     const fiveXx = Object.entries(statuses).filter(([status]) => status.startsWith('5')).reduce((sum, [, n]) => sum + n, 0);
     return {
       label: options.label,
@@ -319,8 +309,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         first: samples[0]!,
         last: samples.at(-1)!,
         max: Math.max(...samples),
+        anonMax: Math.max(...anonSamples),
+        fileLast: memory.at(-1)!.file,
+        anonFloorGrowth: floorGrowth(anonSamples),
         samples,
-        floorSlopeMbPerMin: slopePerMinute(floor.slice(Math.floor(floor.length / 2)), window * sampleEveryMs),
+        anonSamples,
       },
     };
   } finally {
@@ -333,7 +326,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
 /** The report as the table docs/reliability.md keeps. */
 export function formatReports(reports: SoakReport[]): string {
-  const head = ['database', 'clients', 's', 'requests', 'req/s', 'non-200', '5xx', 'p50 ms', 'p95 ms', 'p99 ms', 'writes acked', 'retries (replayed)', 'lost', 'duplicated', 'delivered once', 'backlog at end (drained in)', 'RSS first/last/max MB', 'RSS floor slope, 2nd half'];
+  const head = ['database', 'clients', 's', 'requests', 'req/s', 'non-200', '5xx', 'p50 ms', 'p95 ms', 'p99 ms', 'writes acked', 'retries (replayed)', 'lost', 'duplicated', 'delivered once', 'backlog at end (drained in)', 'RSS first/last/max MB', 'file-backed at end MB', 'anon max MB', 'anon floor growth, Q2→Q4 MB'];
   const lines = reports.map((r) => [
     r.label,
     r.clients,
@@ -352,7 +345,9 @@ export function formatReports(reports: SoakReport[]): string {
     `${r.writes.deliveredOnce}/${r.writes.acknowledged}`,
     `${r.writes.backlogAtEnd} (${r.writes.drainSeconds} s)`,
     `${r.rssMb.first}/${r.rssMb.last}/${r.rssMb.max}`,
-    `${r.rssMb.floorSlopeMbPerMin} MB/min`,
+    r.rssMb.fileLast,
+    r.rssMb.anonMax,
+    r.rssMb.anonFloorGrowth,
   ]);
   return [head, head.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
