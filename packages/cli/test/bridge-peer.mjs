@@ -59,7 +59,9 @@ function buildServer() {
       for (let i = 1; i <= n; i++) {
         const token = extra._meta?.progressToken;
         if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: n } });
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Spaced out so each notification leaves on its own, as a slow tool's would: the relay is
+        // tested on notifications that arrive one by one, not in one chunk with the answer.
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return { content: [{ type: 'text', text: `counted to ${n}` }] };
     },
