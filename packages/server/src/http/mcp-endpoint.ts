@@ -124,20 +124,19 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     }
   }
 
-  if (message.method === 'tools/call' && message.id !== undefined) {
-    const tool = deps.registry.get(String(message.params?.name ?? ''));
-    if (tool && isWriteKind(tool.kind) && !canWrite(credential)) {
-      // HTTP 403 rather than a tool error: the credential, not the call, is what must change.
-      return sendJson(
-        res,
-        403,
-        rpcError(message.id, JSONRPC.INVALID_REQUEST, `insufficient_scope: ${tool.name} is a write tool and needs a read_write token or the mcp:write scope`),
-        {
-          ...headers,
-          'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="insufficient_scope", scope="mcp:read mcp:write", '),
-        },
-      );
-    }
+  // Looked up once: the scope check here and the metrics below both need it.
+  const tool = message.method === 'tools/call' ? deps.registry.get(String(message.params?.name ?? '')) : undefined;
+  if (tool && message.id !== undefined && isWriteKind(tool.kind) && !canWrite(credential)) {
+    // HTTP 403 rather than a tool error: the credential, not the call, is what must change.
+    return sendJson(
+      res,
+      403,
+      rpcError(message.id, JSONRPC.INVALID_REQUEST, `insufficient_scope: ${tool.name} is a write tool and needs a read_write token or the mcp:write scope`),
+      {
+        ...headers,
+        'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="insufficient_scope", scope="mcp:read mcp:write", '),
+      },
+    );
   }
 
   const context = (): ToolContext => ({
@@ -148,7 +147,6 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     idempotencyKeyHeader: singleHeader(req, 'idempotency-key'),
     now: () => new Date(),
   });
-  const tool = message.method === 'tools/call' ? deps.registry.get(String(message.params?.name ?? ''))?.name : undefined;
   const started = process.hrtime.bigint();
   let outcome = 'ok';
   let response;
@@ -158,17 +156,17 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
       // A write rolled back with its idempotency key, so the same request may simply be sent again.
-      if (tool) deps.metrics.toolCalls.inc({ tool, outcome: 'unavailable' });
-      deps.logger.warn({ method: message.method, tool, reason: describeUnavailable(error) }, 'database unavailable');
+      if (tool) deps.metrics.toolCalls.inc({ tool: tool.name, outcome: 'unavailable' });
+      deps.logger.warn({ method: message.method, tool: tool?.name, reason: describeUnavailable(error) }, 'database unavailable');
       return sendJson(res, 503, rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, `database_unavailable: ${DATABASE_UNAVAILABLE}`), { ...headers, 'retry-after': '1' });
     }
     outcome = 'internal_error';
-    deps.logger.error({ err: error, method: message.method, tool, credential: credential.id }, 'request failed');
+    deps.logger.error({ err: error, method: message.method, tool: tool?.name, credential: credential.id }, 'request failed');
     response = rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, 'Internal error; the server logged the details.');
   }
   if (tool) {
-    deps.metrics.toolCalls.inc({ tool, outcome });
-    deps.metrics.toolLatency.observe({ tool }, Number(process.hrtime.bigint() - started) / 1e9);
+    deps.metrics.toolCalls.inc({ tool: tool.name, outcome });
+    deps.metrics.toolLatency.observe({ tool: tool.name }, Number(process.hrtime.bigint() - started) / 1e9);
   }
   if (deps.sessions && message.method === 'initialize' && response && 'result' in response) {
     headers[SESSION_HEADER] = deps.sessions.create(credential.id);
