@@ -1,26 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
-
-export interface RateLimitPolicy {
-  /** Requests allowed per window (also the burst size). */
-  limit: number;
-  windowSeconds: number;
-}
-
-export interface RateLimitDecision {
-  allowed: boolean;
-  /** Whole requests left right now. */
-  remaining: number;
-  /** Seconds until one more request is allowed (0 when allowed). */
-  retryAfter: number;
-  /** Seconds until the bucket is full again. */
-  reset: number;
-}
-
-export interface RateLimiter {
-  readonly policy: RateLimitPolicy;
-  take(key: string, now?: number): Promise<RateLimitDecision>;
-}
+import { decide, refillPerMs, type RateLimitDecision, type RateLimiter, type RateLimitPolicy } from './policy.js';
 
 /**
  * A token bucket per key, kept in the database so every replica on it draws from the same
@@ -28,7 +8,7 @@ export interface RateLimiter {
  * is available, so concurrent requests on several processes can never overspend it.
  */
 export function createRateLimiter(store: Store, policy: RateLimitPolicy): RateLimiter {
-  const rate = policy.limit / (policy.windowSeconds * 1000); // tokens per millisecond
+  const rate = refillPerMs(policy);
   const cap = policy.limit;
   const least = sql.raw(store.dialect === 'postgres' ? 'LEAST' : 'MIN');
 
@@ -54,24 +34,10 @@ export function createRateLimiter(store: Store, policy: RateLimitPolicy): RateLi
       )
       .returning('tokens')
       .executeTakeFirst();
-    if (taken) {
-      return { allowed: true, remaining: Math.floor(taken.tokens), retryAfter: 0, reset: Math.ceil((cap - taken.tokens) / rate / 1000) };
-    }
+    if (taken) return decide(policy, true, taken.tokens);
     const row = await store.db.selectFrom('rate_limit_buckets').select(['tokens', 'updated_ms']).where('key', '=', key).executeTakeFirst();
-    const tokens = row ? Math.min(cap, row.tokens + (now - row.updated_ms) * rate) : 0;
-    // Integer seconds, rounded up, never 0: a client that waits exactly this long gets through.
-    return { allowed: false, remaining: 0, retryAfter: Math.max(1, Math.ceil((1 - tokens) / rate / 1000)), reset: Math.ceil((cap - tokens) / rate / 1000) };
+    return decide(policy, false, row ? Math.min(cap, row.tokens + (now - row.updated_ms) * rate) : 0);
   }
 
   return { policy, take };
-}
-
-/** `RateLimit-Policy` and `RateLimit` response fields (IETF httpapi-ratelimit-headers draft). */
-export function rateLimitHeaders(policy: RateLimitPolicy, decision: RateLimitDecision): Record<string, string> {
-  const headers: Record<string, string> = {
-    'ratelimit-policy': `"workspace";q=${policy.limit};w=${policy.windowSeconds}`,
-    ratelimit: `"workspace";r=${decision.remaining};t=${decision.allowed ? decision.reset : decision.retryAfter}`,
-  };
-  if (!decision.allowed) headers['retry-after'] = String(decision.retryAfter);
-  return headers;
 }
