@@ -7,8 +7,11 @@ import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js'
 import { createOriginPolicy } from './http/origin.js';
 import { Metrics } from './http/metrics.js';
 import { createSessionRegistry } from './http/sessions.js';
-import { createRateLimiter, type RateLimitPolicy } from './limits/token-bucket.js';
-import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type RouteHandler } from './http/router.js';
+import type { RateLimiter, RateLimitPolicy } from './limits/policy.js';
+import { createRedisRateLimiter } from './limits/redis-bucket.js';
+import { connectRedis, validateRedisUrl } from './limits/redis-connection.js';
+import { createRateLimiter } from './limits/token-bucket.js';
+import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type ReadinessDependency, type RouteHandler } from './http/router.js';
 import { createProtocolHandler } from './mcp/protocol.js';
 import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
 import { openStore } from './store/open.js';
@@ -34,6 +37,11 @@ export interface ConduitServerOptions {
   logger?: Logger;
   /** Requests per workspace per window (default 120 per 60 s); false to turn the limit off. */
   rateLimit?: RateLimitPolicy | false;
+  /**
+   * Keep the rate-limit buckets in this Redis (redis://, rediss:// or unix://) instead of the
+   * database. Checked at start-up; while it is unreachable, limited requests are answered 503.
+   */
+  redisUrl?: string;
   /** Issue Mcp-Session-Id sessions (stateless without). */
   sessions?: boolean;
   /** Outbox delivery (webhook or local log); false to not run a worker in this process. */
@@ -64,6 +72,8 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Starts the HTTP server (listening) and returns once it accepts connections. */
 export async function createConduitServer(options: ConduitServerOptions = {}): Promise<ConduitServer> {
+  // A mistyped URL fails before anything is opened, even with the limit (its only user) off.
+  if (options.redisUrl) validateRedisUrl(options.redisUrl);
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS }));
@@ -71,11 +81,23 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const cursorKey = await serverKey(store, 'cursor_key');
   const startOAuth = await prepareOAuth(store, logger, options.oauth);
 
+  const rateLimit = options.rateLimit === false ? false : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  // Redis only serves the limiter: with the limit off it is not needed, so not connected to.
+  const redis = options.redisUrl && rateLimit ? await connectRedis(options.redisUrl, logger) : undefined;
+  let rateLimiter: RateLimiter | undefined;
+  if (rateLimit) rateLimiter = redis ? createRedisRateLimiter(redis, rateLimit) : createRateLimiter(store, rateLimit);
+  const dependencies: ReadinessDependency[] = redis ? [{ name: 'redis', ping: () => redis.ping() }] : [];
+
   const httpServer = createServer({ keepAliveTimeout: 65_000 });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port ?? 8787, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port ?? 8787, host, () => resolve());
+    });
+  } catch (error) {
+    redis?.disconnect();
+    throw error;
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const publicUrl = new URL(options.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   const base = publicUrl.origin;
@@ -99,8 +121,9 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         logger,
         metrics: new Metrics(),
         sessions: options.sessions ? createSessionRegistry() : undefined,
-        rateLimiter: options.rateLimit === false ? undefined : createRateLimiter(store, options.rateLimit ?? DEFAULT_RATE_LIMIT),
+        rateLimiter,
       },
+      dependencies,
       origin: createOriginPolicy({
         publicUrl,
         bindHost: host,
@@ -139,6 +162,8 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         httpServer.closeIdleConnections();
       });
       await delivery?.stop();
+      // QUIT lets Redis answer what is in flight; disconnect() if it cannot (it is down).
+      await redis?.quit().catch(() => redis.disconnect());
       if (!options.store) await store.close();
     },
   };

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createApiToken } from '../auth/api-tokens.js';
 import { seedDemo } from '../demo/seed.js';
+import { redactRedisUrl, validateRedisUrl } from '../limits/redis-connection.js';
 import { createConduitServer } from '../server.js';
 import { openStore } from '../store/open.js';
 import { SERVE_BUSY_TIMEOUT_MS } from '../store/sqlite/open.js';
@@ -19,6 +20,7 @@ interface ServeOptions extends StoreOptions {
   deliveryClaimSeconds: string;
   sessions?: boolean;
   rateLimit: string;
+  redisUrl?: string;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -48,6 +50,11 @@ async function prepareDemo(store: Store): Promise<string[]> {
   ];
 }
 
+function rateLimitLine(perMinute: number, redisUrl: string | undefined): string {
+  if (perMinute === 0) return 'off';
+  return `${perMinute}/min per workspace, buckets in ${redisUrl ? `Redis ${redactRedisUrl(redisUrl)}` : 'the database'}`;
+}
+
 export function serveCommand(): Command {
   return withStoreOptions(
     new Command('serve')
@@ -60,7 +67,8 @@ export function serveCommand(): Command {
       .option('--trusted-proxies <ips>', 'addresses of reverse proxies in front of the server, comma-separated: their X-Forwarded-For names the client for per-IP sign-in and OAuth limits (env CONDUIT_TRUSTED_PROXIES)', process.env.CONDUIT_TRUSTED_PROXIES)
       .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
       .option('--delivery-claim-seconds <s>', 'how long a delivery attempt holds its message; one cut off by a crash is retried after this, so keep it above the webhook\'s response time (env CONDUIT_DELIVERY_CLAIM_SECONDS)', process.env.CONDUIT_DELIVERY_CLAIM_SECONDS ?? '60')
-      .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database; 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
+      .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database (or Redis); 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
+      .option('--redis-url <url>', 'keep the rate-limit buckets in this Redis instead of the database: redis://[:password@]host[:port][/db], rediss:// or unix:///path.sock; while it is down, requests get 503 (env REDIS_URL)', process.env.REDIS_URL || undefined)
       .option('--sessions', 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)')
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
   ).action(async (opts: ServeOptions) => {
@@ -73,6 +81,8 @@ export function serveCommand(): Command {
     if (!(claimSeconds > 0)) throw new Error(`invalid --delivery-claim-seconds "${opts.deliveryClaimSeconds}": a positive number of seconds`);
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
+    // Before the database is opened, so a typo fails at once.
+    if (opts.redisUrl) validateRedisUrl(opts.redisUrl);
     const store = await openStore({ dataDir: opts.dataDir, database: opts.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS });
     const demoLines = opts.demo ? await prepareDemo(store) : [];
     const server = await createConduitServer({
@@ -85,12 +95,14 @@ export function serveCommand(): Command {
       oauth: { trustedProxies: list(opts.trustedProxies) },
       sessions: opts.sessions,
       rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowSeconds: 60 },
+      redisUrl: opts.redisUrl,
       delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET, claimMs: claimSeconds * 1000 },
     });
     const lines = [
       `Conduit MCP server ${server.mcpUrl}`,
       `  database: ${store.location}`,
       `  delivery: ${opts.deliveryWebhook ? `webhook ${new URL(opts.deliveryWebhook).origin}` : 'local log (no --delivery-webhook)'}`,
+      `  rate limit: ${rateLimitLine(rateLimit, opts.redisUrl)}`,
       ...demoLines,
       'Connect:',
       `  npx conduit-mcp login --url ${server.mcpUrl}   (then add \`npx conduit-mcp --url ${server.mcpUrl}\` to your MCP client)`,

@@ -18,7 +18,7 @@ import { BodyTooLargeError, readBody } from './body.js';
 import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
 import type { SessionRegistry } from './sessions.js';
-import { rateLimitHeaders, type RateLimiter } from '../limits/token-bucket.js';
+import { rateLimitHeaders, RateLimiterUnavailableError, type RateLimiter } from '../limits/policy.js';
 import type { Metrics } from './metrics.js';
 
 /** Verifies a bearer token of one kind; null means "not valid", never "not mine" for a token of its kind. */
@@ -42,6 +42,8 @@ export interface McpEndpointDeps {
 }
 
 const SESSION_HEADER = 'mcp-session-id';
+
+const RATE_LIMITER_UNAVAILABLE = 'the rate limiter (Redis) did not answer; nothing was done. Retry shortly.';
 
 function bearerChallenge(metadataUrl: string, extra = ''): string {
   return `Bearer ${extra}resource_metadata="${metadataUrl}"`;
@@ -111,7 +113,17 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
 
   const headers: Record<string, string> = {};
   if (deps.rateLimiter && message.id !== undefined) {
-    const decision = await deps.rateLimiter.take(await rateLimitKey(message, credential, deps));
+    const key = await rateLimitKey(message, credential, deps);
+    let decision;
+    try {
+      decision = await deps.rateLimiter.take(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterUnavailableError)) throw error;
+      // Fail closed: a limit that silently stops holding is worse than a short outage. Nothing ran.
+      deps.metrics.rateLimiterUnavailable.inc();
+      deps.logger.warn({ method: message.method, reason: error.message }, 'rate limiter unavailable');
+      return sendJson(res, 503, rpcError(message.id, JSONRPC.INTERNAL_ERROR, `rate_limiter_unavailable: ${RATE_LIMITER_UNAVAILABLE}`), { 'retry-after': '1' });
+    }
     Object.assign(headers, rateLimitHeaders(deps.rateLimiter.policy, decision));
     if (!decision.allowed) {
       deps.metrics.rateLimited.inc();

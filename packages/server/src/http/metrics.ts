@@ -53,6 +53,7 @@ export class Metrics {
   readonly toolCalls = new Counter('conduit_tool_calls_total', 'tools/call by tool and outcome (ok, error, internal_error, unavailable).');
   readonly toolLatency = new Histogram('conduit_tool_duration_seconds', 'tools/call latency by tool.');
   readonly rateLimited = new Counter('conduit_rate_limit_rejections_total', 'Requests answered 429 by the per-workspace limit.');
+  readonly rateLimiterUnavailable = new Counter('conduit_rate_limiter_unavailable_total', 'Requests answered 503 because the rate limiter (Redis) did not answer.');
 
   /** `gauges` are read at scrape time (e.g. outbox depth from the database). */
   render(gauges: Array<{ name: string; help: string; value: number }>): string {
@@ -61,6 +62,7 @@ export class Metrics {
       ...this.toolCalls.render(),
       ...this.toolLatency.render(),
       ...this.rateLimited.render(),
+      ...this.rateLimiterUnavailable.render(),
       ...gauges.flatMap((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.value}`]),
     ];
     return `${lines.join('\n')}\n`;

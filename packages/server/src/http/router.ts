@@ -14,8 +14,16 @@ export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/v1/
 /** An extra route mounted by an optional component (the OAuth server, metrics…). Returns true when it handled the request. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
+/** A service besides the database that requests need (Redis for the rate limiter), checked by /readyz. */
+export interface ReadinessDependency {
+  name: string;
+  ping(): Promise<unknown>;
+}
+
 export interface RouterDeps {
   mcp: McpEndpointDeps;
+  /** Checked by /readyz after the database. */
+  dependencies: ReadinessDependency[];
   origin: OriginPolicy;
   /** RFC 9728 metadata served at RESOURCE_METADATA_PATH. */
   resourceMetadata: Record<string, unknown>;
@@ -54,15 +62,23 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     sendError(res, 404, 'not_found', `No route for ${req.method} ${url.pathname}.`);
   }
 
-  /** Ready when the database answers: a load balancer stops routing here while it does not. */
+  /**
+   * Ready when the database and every other dependency answer: a load balancer stops routing here
+   * while one does not. The reason names each one that failed.
+   */
   async function readiness(res: ServerResponse): Promise<void> {
-    try {
-      await sql`SELECT 1`.execute(deps.mcp.store.db);
-      sendJson(res, 200, { status: 'ready' });
-    } catch (error) {
-      deps.logger.warn({ err: error }, 'readiness check failed');
-      sendJson(res, 503, { status: 'unavailable', reason: 'database unreachable' });
+    const checks = [{ name: 'database', ping: () => sql`SELECT 1`.execute(deps.mcp.store.db) }, ...deps.dependencies];
+    const failed: string[] = [];
+    for (const check of checks) {
+      try {
+        await check.ping();
+      } catch (error) {
+        deps.logger.warn({ err: error, dependency: check.name }, 'readiness check failed');
+        failed.push(check.name);
+      }
     }
+    if (failed.length === 0) return sendJson(res, 200, { status: 'ready' });
+    sendJson(res, 503, { status: 'unavailable', reason: failed.map((name) => `${name} unreachable`).join(', ') });
   }
 
   async function metrics(res: ServerResponse): Promise<void> {
