@@ -48,6 +48,9 @@ interface RedisServer {
   /** SIGTERM and wait for exit; start() brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open and nothing answers, as a hung Redis. */
+  freeze(): void;
+  thaw(): void;
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>;
 }
@@ -98,6 +101,8 @@ async function startRedis(): Promise<RedisServer> {
     port,
     start,
     stop,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     async dispose() {
       await stop();
       process.removeListener('exit', kill);
@@ -318,6 +323,21 @@ describe.skipIf(!REDIS_BIN)('Redis rate limiter', () => {
 
       await redisServer.start();
       await eventually(async () => (await fetch(`${server.url}/readyz`)).status === 200, '/readyz to recover');
+      expect((await callTool(server, token, 'clinic')).status).toBe(200);
+    });
+
+    it('does not wait forever on a Redis that hangs: the command times out into the same 503', async () => {
+      redisServer.freeze();
+      try {
+        const [refused, ready] = await Promise.all([callTool(server, token, 'clinic'), fetch(`${server.url}/readyz`)]);
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('1');
+        expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^rate_limiter_unavailable: /);
+        expect(ready.status).toBe(503);
+        expect(logs).toContain('Command timed out');
+      } finally {
+        redisServer.thaw();
+      }
       expect((await callTool(server, token, 'clinic')).status).toBe(200);
     });
   });
