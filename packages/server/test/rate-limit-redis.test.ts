@@ -20,7 +20,7 @@ import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
  * free loopback port, with a password, nothing persisted), stopped afterwards.
  */
 
-const REDIS_BIN = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim() || undefined;
+const REDIS_BIN = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout?.trim() || undefined;
 if (!REDIS_BIN) {
   const message = 'rate-limit-redis.test.ts: redis-server not found on PATH (apt-get install redis-server)';
   // CI installs redis-server: there, a missing install is a failure, not a reason to skip.
