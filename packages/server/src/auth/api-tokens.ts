@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { base32, newId, nowIso } from '../ids.js';
+import { prepared } from '../store/prepared.js';
 import type { TokenAccess } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { Credential } from './credential.js';
@@ -97,19 +98,22 @@ export async function revokeApiToken(store: Store, id: string): Promise<boolean>
 /** How often last_used_at is written: per request would turn every read into a write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** One query for the token and its workspaces: this runs on every request. */
+const findToken = prepared((db, v: { hash: string }) =>
+  db
+    .selectFrom('api_tokens as t')
+    .leftJoin('api_token_workspaces as w', 'w.token_id', 't.id')
+    .select(['t.id', 't.access', 't.expires_at', 't.revoked_at', 't.last_used_at', 'w.workspace_id'])
+    .where('t.token_hash', '=', v.hash),
+);
+
 /**
  * Verifies an API token on every request (revocation is immediate: no cache). Returns null for
  * an unknown, malformed, revoked or expired token.
  */
 export async function verifyApiToken(store: Store, token: string, now = new Date()): Promise<Credential | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
-  // One query for the token and its workspaces: this runs on every request.
-  const rows = await store.db
-    .selectFrom('api_tokens as t')
-    .leftJoin('api_token_workspaces as w', 'w.token_id', 't.id')
-    .select(['t.id', 't.access', 't.expires_at', 't.revoked_at', 't.last_used_at', 'w.workspace_id'])
-    .where('t.token_hash', '=', hashToken(token))
-    .execute();
+  const { rows } = await findToken(store.db, { hash: hashToken(token) });
   const row = rows[0];
   if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now.toISOString())) return null;
   const workspaces = rows.flatMap((r) => (r.workspace_id ? [{ workspace_id: r.workspace_id }] : []));

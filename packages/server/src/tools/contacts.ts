@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import { contactAddress, messageBodySchema, outboundAuthor } from '../messaging/delivery.js';
 import { appendOutboundMessage, findOrOpenConversation } from '../messaging/outbound.js';
 import type { ContactsTable } from '../store/schema.js';
+import { prepared } from '../store/prepared.js';
 import { applyAttributeValues, attributePatchSchema, resolveAttributePatch } from './attribute-values.js';
 import {
   assertUniqueAddresses,
@@ -62,24 +63,27 @@ export function toContactSummary(row: ContactRow): z.input<typeof contactSummary
 }
 
 /** The contact's custom attribute values keyed by attribute key. */
-export async function contactAttributes(ctx: ToolContext, contactId: string): Promise<Record<string, string | number | boolean>> {
-  const rows = await ctx.store.db
+// Prepared: get_contact and every contact write run these two.
+const attributesOf = prepared((db, v: { contactId: string }) =>
+  db
     .selectFrom('contact_attribute_values as v')
     .innerJoin('custom_attributes as a', 'a.id', 'v.attribute_id')
     .select(['a.key', 'v.value'])
-    .where('v.contact_id', '=', contactId)
-    .orderBy('a.key')
-    .execute();
+    .where('v.contact_id', '=', v.contactId)
+    .orderBy('a.key'),
+);
+
+const contactById = prepared((db, v: { workspaceId: string; contactId: string }) =>
+  db.selectFrom('contacts').selectAll().where('id', '=', v.contactId).where('workspace_id', '=', v.workspaceId),
+);
+
+export async function contactAttributes(ctx: ToolContext, contactId: string): Promise<Record<string, string | number | boolean>> {
+  const { rows } = await attributesOf(ctx.store.db, { contactId });
   return Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.value) as string | number | boolean]));
 }
 
 export async function loadContact(ctx: ToolContext, workspaceId: string, contactId: string): Promise<ContactRow> {
-  const row = await ctx.store.db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('id', '=', contactId)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
+  const [row] = (await contactById(ctx.store.db, { workspaceId, contactId })).rows;
   if (!row) throw notFound('Contact', contactId);
   return row;
 }

@@ -1,0 +1,55 @@
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { DialectAdapter } from 'kysely';
+import type { Database } from './schema.js';
+
+/** Stands in a query for a value supplied at execution time. */
+class Slot {
+  constructor(readonly name: string) {}
+}
+
+/** A query built and compiled once per dialect, then run with new values. */
+export type PreparedQuery<Values, Row> = (db: Kysely<Database>, values: Values) => Promise<QueryResult<Row>>;
+
+/**
+ * Builds and compiles a fixed-shape query once per dialect and afterwards only substitutes its
+ * values. Building and compiling a Kysely query costs about as much as running a small indexed
+ * lookup, and the queries every request makes (token check, rate-limit take, …) never change
+ * shape, so this is worth it there and nowhere else.
+ *
+ * `build` receives placeholders for its values; each must reach the SQL as a bound parameter
+ * (a comparison, an inserted or updated value, a `sql` template value). Anything that would
+ * inspect a value while building (`is null` shortcuts, IN lists, sql.lit) cannot be prepared,
+ * and compiling checks that every placeholder came out as a parameter. The cache is keyed by the
+ * dialect adapter, which a Kysely instance shares with its transactions, so queries inside a
+ * write transaction use the same compiled form.
+ */
+export function prepared<Values extends Record<string, unknown>, Row>(
+  build: (db: Kysely<Database>, values: Values) => Compilable<Row>,
+): PreparedQuery<Values, Row> {
+  const compiled = new WeakMap<DialectAdapter, CompiledQuery<Row>>();
+
+  function compile(db: Kysely<Database>): CompiledQuery<Row> {
+    const slots = new Map<string, Slot>();
+    const placeholders = new Proxy({} as Values, {
+      get(_target, name) {
+        if (typeof name !== 'string') return undefined;
+        let slot = slots.get(name);
+        if (!slot) slots.set(name, (slot = new Slot(name)));
+        return slot;
+      },
+    });
+    const query = build(db, placeholders).compile();
+    for (const slot of slots.values()) {
+      if (!query.parameters.includes(slot)) throw new Error(`prepared query: value "${slot.name}" is not a bound parameter of ${query.sql}`);
+    }
+    return query;
+  }
+
+  return async (db, values) => {
+    const adapter = db.getExecutor().adapter;
+    let query = compiled.get(adapter);
+    if (!query) compiled.set(adapter, (query = compile(db)));
+    const parameters = query.parameters.map((p) => (p instanceof Slot ? values[p.name] : p));
+    return db.executeQuery<Row>({ ...query, parameters });
+  };
+}
