@@ -104,6 +104,26 @@ describe('POST /v1/mcp', () => {
     expect(unknown.error.code).toBe(-32601);
   });
 
+  it('answers 413 to an oversized body sent without Content-Length, and keeps serving', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(server.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${readToken}` },
+      body,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('too large');
+    expect((await post(INIT)).status).toBe(200);
+  });
+
   it('refuses a write tool for a read-only token with 403 insufficient_scope', async () => {
     const res = await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'send_conversation_message', arguments: {} } });
     expect(res.status).toBe(403);

@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import { isWriteKind, type ToolContext } from '../tools/define.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { workspaceResolver } from '../tools/workspace-access.js';
-import { BodyTooLargeError, readBody } from './body.js';
+import { BodyTooLargeError, CLOSE_CONNECTION, readBody } from './body.js';
 import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
 import type { SessionRegistry } from './sessions.js';
@@ -85,7 +85,7 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
     raw = JSON.parse((await readBody(req, deps.maxBodyBytes)).toString('utf8'));
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      return sendJson(res, 413, rpcError(null, JSONRPC.INVALID_REQUEST, `Request body too large (limit ${error.limit} bytes)`));
+      return sendJson(res, 413, rpcError(null, JSONRPC.INVALID_REQUEST, `Request body too large (limit ${error.limit} bytes)`), CLOSE_CONNECTION);
     }
     return sendJson(res, 400, rpcError(null, JSONRPC.PARSE_ERROR, 'Parse error: body is not valid JSON'));
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientModel, InteractionDetails } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { BodyTooLargeError, readBody } from '../http/body.js';
+import { BodyTooLargeError, CLOSE_CONNECTION, readBody } from '../http/body.js';
 import type { Store } from '../store/store.js';
 import { attemptLogin, findUser, memberWorkspaces, type LoginLimits } from './accounts.js';
 import type { CsrfTokens } from './csrf.js';
@@ -76,7 +76,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   try {
     form = new URLSearchParams((await readBody(req, FORM_LIMIT)).toString('utf8'));
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return sendPage(res, 413, errorPage({ title: 'Request too large', message: 'The form was larger than expected.' }));
+    if (error instanceof BodyTooLargeError) return sendPage(res, 413, errorPage({ title: 'Request too large', message: 'The form was larger than expected.' }), CLOSE_CONNECTION);
     throw error;
   }
   if (!deps.csrf.verify(req, uid, form.get('csrf'))) {
