@@ -40,10 +40,10 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   // The default page cache is 2 MB: searches that join thousands of FTS hits to their rows would
-  // read from the OS for each one. 64 MB of cache plus 256 MB of memory-mapped reads keep the hot
-  // part in memory (mapped pages count in RSS, hence the bound).
+  // read from the OS for each one (a search matching 9,000 of 1M messages: 55 ms with 32 MB of
+  // cache, 30 ms with 64 MB). No mmap: measured with this cache it made that search no faster
+  // and added its mapped pages, up to the whole file, to the process's resident memory.
   connection.pragma('cache_size = -65536');
-  connection.pragma('mmap_size = 268435456');
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   if (options.migrate !== false) await migrateToLatest(db);
