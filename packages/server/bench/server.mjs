@@ -5,10 +5,14 @@
 //   (c) conduit-mcp-server: get_contact and search_conversations with an API token,
 //       at several data sizes (demo data at --scales), to show how search grows with volume,
 //       on SQLite and, with --postgres URL, on PostgreSQL (a database per scale on that server).
+//       search_conversations also runs with one connection: its p50 there is the time one search
+//       takes, and the difference to the loaded row is queueing. At the largest scale get_contact
+//       runs once more with the rate limiter in Redis (--redis-url) when redis-server is installed.
 // Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 1,30,300] [--postgres URL]
 // Seeded data is cached (SQLite under $TMPDIR/conduit-bench, PostgreSQL as conduit_bench_<scale>
 // databases): the demo data is deterministic, so reruns skip seeding.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,12 +53,12 @@ function memoryOf(pid) {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-async function load(name, port, body, headers = {}) {
+async function load(name, port, body, headers = {}, clients = connections) {
   const run = (seconds) =>
     autocannon({
       url: `http://127.0.0.1:${port}/v1/mcp`,
       method: 'POST',
-      connections,
+      connections: clients,
       duration: seconds,
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
       body: JSON.stringify(body),
@@ -63,6 +67,7 @@ async function load(name, port, body, headers = {}) {
   const result = await run(duration);
   return {
     name,
+    clients,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -122,6 +127,29 @@ rows.push(await load('(b) MCP SDK stateless, trivial tool', sdk.port, call('echo
 memory.push({ name: '(b) MCP SDK stateless', ...memoryOf(sdk.child.pid) });
 sdk.child.kill();
 
+/** A private redis-server (nothing persisted) on a free port, or undefined when Redis is not installed. */
+async function startRedis() {
+  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return undefined;
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
+  });
+  return { child, url: `redis://127.0.0.1:${port}` };
+}
+const redisServer = await startRedis();
+if (!redisServer) process.stderr.write('redis-server not installed: no Redis limiter row\n');
+
 const dialects = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
 for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s]))) {
   const data = seeded(dialect, scale);
@@ -132,19 +160,27 @@ for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s])
   const contacts = await rpc(ours.port, data.token, call('list_contacts', { workspace_id: 'acme-hotels', limit: 1 }));
   const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
   rows.push(await load(`(c) conduit get_contact, ${label}`, ours.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
-  rows.push(await load(`(c) conduit search_conversations, ${label}`, ours.port, call('search_conversations', { workspace_id: 'acme-hotels', query: '"double charge"', limit: 20 }), auth));
+  const search = call('search_conversations', { workspace_id: 'acme-hotels', query: '"double charge"', limit: 20 });
+  rows.push(await load(`(c) conduit search_conversations, ${label}`, ours.port, search, auth));
+  rows.push(await load(`(c) conduit search_conversations, ${label}`, ours.port, search, auth, 1));
   memory.push({ name: `(c) conduit, ${label}`, ...memoryOf(ours.child.pid) });
   ours.child.kill();
+  if (scale === scales.at(-1) && redisServer) {
+    const withRedis = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000', '--redis-url', redisServer.url]);
+    rows.push(await load(`(c) conduit get_contact, ${label}, limiter in Redis`, withRedis.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
+    withRedis.child.kill();
+  }
 }
+redisServer?.child.kill();
 
 const ceiling = rows[0].rps;
 const peer = rows[1].rps;
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`\nServer benchmark: autocannon, ${connections} connections, ${duration} s per row after a 2 s warm-up, node ${process.version}, ${new Date().toISOString()}\n`);
-console.log('| workload | req/s | p50 ms | p99 ms | vs (a) | vs (b) | errors |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log(`\nServer benchmark: autocannon, ${connections} connections unless the clients column says otherwise, ${duration} s per row after a 2 s warm-up, node ${process.version}, ${new Date().toISOString()}\n`);
+console.log('| workload | clients | req/s | p50 ms | p99 ms | vs (a) | vs (b) | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt((r.rps / ceiling) * 100)}% | ${fmt(r.rps / peer, 2)}× | ${r.errors} |`);
+  console.log(`| ${r.name} | ${r.clients} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt((r.rps / ceiling) * 100)}% | ${fmt(r.rps / peer, 2)}× | ${r.errors} |`);
 }
 console.log('\n| process | RSS MB at end | peak RSS MB |');
 console.log('| --- | ---: | ---: |');
