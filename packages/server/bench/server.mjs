@@ -8,7 +8,7 @@
 //       search_conversations also runs with one connection: its p50 there is the time one search
 //       takes, and the difference to the loaded row is queueing. At the largest scale get_contact
 //       runs once more with the rate limiter in Redis (--redis-url) when redis-server is installed.
-// Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 1,30,300] [--postgres URL]
+// Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 3,30,300] [--postgres URL]
 // Seeded data is cached (SQLite under $TMPDIR/conduit-bench, PostgreSQL as conduit_bench_<scale>
 // databases): the demo data is deterministic, so reruns skip seeding.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -26,7 +26,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
-    scales: { type: 'string', default: '1,30,300' },
+    scales: { type: 'string', default: '3,30,300' },
     postgres: { type: 'string' },
   },
 });
