@@ -68,6 +68,7 @@ const INSTRUCTIONS = [
 
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 120, windowSeconds: 60 };
 
+/** Hourly upkeep: expired idempotency keys, planner statistics. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Starts the HTTP server (listening) and returns once it accepts connections. */
@@ -146,6 +147,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const delivery = options.delivery === false ? null : startDeliveryWorker(store, logger, options.delivery ?? {});
   const prune = setInterval(() => {
     pruneIdempotencyKeys(store.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key pruning failed'));
+    store.refreshStatistics().catch((err: unknown) => logger.warn({ err }, 'refreshing planner statistics failed'));
   }, PRUNE_INTERVAL_MS);
   prune.unref();
 

@@ -90,6 +90,9 @@ export async function seedDemo(store: Store, options: SeedDemoOptions = {}): Pro
   });
   // A large seed leaves a write-ahead log as big as the data; fold it into the database file.
   if (store.dialect === 'sqlite') await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(store.db);
+  // The tables went from empty to full: without fresh statistics the next queries are planned
+  // for empty tables.
+  await store.refreshStatistics();
   return { workspaces, user: { email: DEMO_USER_EMAIL, password }, counts };
 }
 

@@ -15,5 +15,10 @@ export interface Store {
   readonly search: SearchEngine;
   /** A human-readable description of where the data lives (never includes credentials). */
   readonly location: string;
+  /**
+   * Refreshes the query planner's statistics where the database does not do it by itself
+   * (SQLite; PostgreSQL's autovacuum already analyzes). Cheap when nothing changed much.
+   */
+  refreshStatistics(): Promise<void>;
   close(): Promise<void>;
 }

@@ -83,6 +83,8 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     dialect: 'postgres',
     db,
     search: new PostgresSearch(db),
+    // autovacuum analyzes tables as they change.
+    refreshStatistics: async () => undefined,
     location: redactUrl(options.url),
     close: () => db.destroy(),
   };
