@@ -353,6 +353,18 @@ describe('send_conversation_message', () => {
     expect(latest.data[0]?.id).toBe(sent.id);
   });
 
+  it('is found by the next identical search, as is the conversation it reopens (cached rankings are retired)', async () => {
+    const ctx = acmeCtx();
+    const search = (status?: string) =>
+      callOk<Page<Hit>>(searchConversations, { workspace_id: acme.id, query: 'xylophone', ...(status ? { status } : {}) }, ctx);
+    expect((await search()).data).toEqual([]);
+    expect((await search('open')).data).toEqual([]);
+    await t.store.db.updateTable('conversations').set({ status: 'closed' }).where('id', '=', ids.oldDoubleCharge).execute();
+    const sent = await callOk<Message>(sendConversationMessage, { workspace_id: acme.id, conversation_id: ids.oldDoubleCharge, body: 'The xylophone is at the desk.' }, ctx);
+    expect((await search()).data.map((hit) => hit.matches.map((m) => m.message_id))).toEqual([[sent.id]]);
+    expect((await search('open')).data.map((hit) => hit.id)).toEqual([ids.oldDoubleCharge]);
+  });
+
   it('reopens a closed conversation, uses a chosen sender and names the signed-in user', async () => {
     const ctx = testContext(t.store, { ...credentialFor([acme]), kind: 'oauth', userId: ids.maya }, { now: () => new Date('2026-03-02T00:00:00Z') });
     const sent = await callOk<Message & { conversation_status: string; sender: { id: string } }>(

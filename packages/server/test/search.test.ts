@@ -132,6 +132,21 @@ describe(`full-text search (${process.env.CONDUIT_TEST_DATABASE_URL ? 'postgres'
     expect(seen).toEqual(all.map((r) => r.id));
   });
 
+  it('finds the same matching messages whether it tests each message or walks the matches', async () => {
+    const page = [conversations.phrase!, conversations.apart!, conversations.long!, conversations.elsewhere!];
+    const hits = () =>
+      search.conversationHits({ workspaceId: ws, query: parseSearchQuery('double charge'), conversationIds: page, created: { after: at(0) }, perParent: 3 });
+    const few = await hits();
+    expect(few.map((h) => h.parentId).sort()).toEqual([conversations.apart, conversations.phrase].sort());
+    // message_count only steers how SQLite finds them: large counts switch it to walking the matches.
+    await t.store.db.updateTable('conversations').set({ message_count: 5000 }).where('id', 'in', page).execute();
+    try {
+      expect(await hits()).toEqual(few);
+    } finally {
+      await t.store.db.updateTable('conversations').set({ message_count: 1 }).where('id', 'in', page).execute();
+    }
+  });
+
   it('ranks knowledge chunks on any word, best first, with relative relevance', async () => {
     const refunds = await addNode(ws, 'Refunds', 'Refunds go back to the original card. A refund takes five days.');
     const pets = await addNode(ws, 'Pets', 'Dogs are welcome. Refund of the pet fee is not possible.');

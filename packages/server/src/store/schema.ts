@@ -33,6 +33,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
   rate_limit_buckets: RateLimitBucketsTable;
+  conversation_search_versions: ConversationSearchVersionsTable;
   oauth_models: OAuthModelsTable;
   oauth_grant_workspaces: OAuthGrantWorkspacesTable;
   oauth_counters: OAuthCountersTable;
@@ -414,6 +415,12 @@ export interface OAuthCountersTable {
   key: string;
   window_start: string;
   count: number;
+}
+
+/** Moved on by triggers whenever a workspace's conversation search results may change. */
+export interface ConversationSearchVersionsTable {
+  workspace_id: string;
+  version: number;
 }
 
 export interface RateLimitBucketsTable {

@@ -33,6 +33,11 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql.raw(RATE_LIMIT_SCHEMA).execute(db);
     },
   },
+  '0004_search_versions': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of SEARCH_VERSIONS_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const T = 'TEXT COLLATE "C"';
@@ -246,3 +251,26 @@ const OAUTH_SCHEMA = [
 
 /** Token buckets of the per-workspace request limit, shared by every process on this database. */
 const RATE_LIMIT_SCHEMA = `CREATE TABLE rate_limit_buckets (key ${T} PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, updated_ms BIGINT NOT NULL)`;
+
+/** As SQLite's 0004_search_versions: the counter cached conversation rankings are labelled with. */
+const SEARCH_VERSIONS_SCHEMA = [
+  `CREATE TABLE conversation_search_versions (workspace_id ${T} PRIMARY KEY, version BIGINT NOT NULL)`,
+  `CREATE FUNCTION conversation_search_version_bump(ws text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO conversation_search_versions AS v (workspace_id, version) VALUES (ws, 1)
+    ON CONFLICT (workspace_id) DO UPDATE SET version = v.version + 1 $$`,
+  `CREATE FUNCTION conversation_search_version_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM conversation_search_version_bump(OLD.workspace_id); END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM conversation_search_version_bump(NEW.workspace_id); END IF;
+    RETURN NULL;
+  END $$`,
+  `CREATE TRIGGER messages_search_version_ai AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION conversation_search_version_changed()`,
+  `CREATE TRIGGER messages_search_version_ad AFTER DELETE ON messages FOR EACH ROW EXECUTE FUNCTION conversation_search_version_changed()`,
+  // Not on status: delivery updates it for every message sent, and it is not searched.
+  `CREATE TRIGGER messages_search_version_au AFTER UPDATE OF body, created_at, conversation_id, workspace_id ON messages
+    FOR EACH ROW EXECUTE FUNCTION conversation_search_version_changed()`,
+  // A send sets status on every message (to itself unless it reopens): only a real change counts.
+  `CREATE TRIGGER conversations_search_version_au AFTER UPDATE OF status, channel, workspace_id ON conversations FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.channel IS DISTINCT FROM NEW.channel OR OLD.workspace_id IS DISTINCT FROM NEW.workspace_id)
+    EXECUTE FUNCTION conversation_search_version_changed()`,
+  `CREATE TRIGGER conversations_search_version_ad AFTER DELETE ON conversations FOR EACH ROW EXECUTE FUNCTION conversation_search_version_changed()`,
+];

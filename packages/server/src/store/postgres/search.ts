@@ -14,6 +14,7 @@ import type {
   TicketSearch,
   TimeRange,
 } from '../search.js';
+import { ConversationRankingCache } from '../ranking-cache.js';
 import { inList, pathFilter, timeRange, withRelevance } from '../search-sql.js';
 
 /**
@@ -128,9 +129,18 @@ function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
 type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };
 
 export class PostgresSearch implements SearchEngine {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly rankings: ConversationRankingCache;
 
-  async conversations(p: ConversationSearch): Promise<RankedId[]> {
+  constructor(private readonly db: Kysely<Database>) {
+    this.rankings = new ConversationRankingCache(db);
+  }
+
+  conversations(p: ConversationSearch): Promise<RankedId[]> {
+    return this.rankings.conversations(p, (q) => this.rankConversations(q));
+  }
+
+  /** The ranking itself, uncached: scores every matching message. */
+  async rankConversations(p: ConversationSearch): Promise<RankedId[]> {
     if (p.query.terms.length === 0) return [];
     const q = toTsQuery(p.query);
     const result = await sql<RankedId>`

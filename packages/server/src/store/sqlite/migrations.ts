@@ -20,6 +20,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       await sql.raw(RATE_LIMIT_SCHEMA).execute(db);
     },
   },
+  '0004_search_versions': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of SEARCH_VERSIONS_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';
@@ -201,3 +206,26 @@ const OAUTH_SCHEMA = [
 
 /** Token buckets of the per-workspace request limit, shared by every process on this database. */
 const RATE_LIMIT_SCHEMA = `CREATE TABLE rate_limit_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_ms INTEGER NOT NULL)`;
+
+/**
+ * A per-workspace counter that every change able to alter a conversation search's ranking moves
+ * on, in the same transaction: a message added, removed or rewritten, a conversation's status or
+ * channel changed (the search's filters), a conversation removed. Cached rankings are labelled
+ * with it (store/ranking-cache.ts), so any replica's write retires every replica's cache.
+ */
+const bumpVersion = (ref: 'new' | 'old') => `INSERT INTO conversation_search_versions (workspace_id, version)
+  VALUES (${ref}.workspace_id, 1) ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;`;
+
+const SEARCH_VERSIONS_SCHEMA = [
+  `CREATE TABLE conversation_search_versions (workspace_id TEXT PRIMARY KEY, version INTEGER NOT NULL)`,
+  `CREATE TRIGGER messages_search_version_ai AFTER INSERT ON messages BEGIN ${bumpVersion('new')} END`,
+  `CREATE TRIGGER messages_search_version_ad AFTER DELETE ON messages BEGIN ${bumpVersion('old')} END`,
+  // Not on status: delivery updates it for every message sent, and it is not searched.
+  `CREATE TRIGGER messages_search_version_au AFTER UPDATE OF body, created_at, conversation_id, workspace_id ON messages
+    BEGIN ${bumpVersion('old')} ${bumpVersion('new')} END`,
+  // A send sets status on every message (to itself unless it reopens): only a real change counts.
+  `CREATE TRIGGER conversations_search_version_au AFTER UPDATE OF status, channel, workspace_id ON conversations
+    WHEN old.status IS NOT new.status OR old.channel IS NOT new.channel OR old.workspace_id IS NOT new.workspace_id
+    BEGIN ${bumpVersion('old')} ${bumpVersion('new')} END`,
+  `CREATE TRIGGER conversations_search_version_ad AFTER DELETE ON conversations BEGIN ${bumpVersion('old')} END`,
+];
