@@ -15,17 +15,12 @@ import type {
   TimeRange,
 } from '../search.js';
 import { ConversationRankingCache } from '../ranking-cache.js';
-import { inList, pathFilter, timeRange, withRelevance } from '../search-sql.js';
+import { inList, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
 
 /** Marks the matched words in snippets; models and markdown renderers both read `**bold**`. */
 const MARK_OPEN = '**';
 const MARK_CLOSE = '**';
 const SNIPPET_TOKENS = 20;
-/**
- * Up to this many messages in a page's conversations, their matches are found by testing each
- * message (≈ 13 µs each, so at most ≈ 25 ms); beyond it, by walking the query's matches.
- */
-const MESSAGES_TESTED_ONE_BY_ONE = 2000;
 
 /**
  * Renders a parsed query as an FTS5 MATCH expression in which every term is a quoted string,
@@ -83,22 +78,10 @@ export class SqliteSearch implements SearchEngine {
     perParent: number;
   }): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0) return [];
-    // Two ways to find a page's matching messages, and SQLite cannot tell which is cheaper: walk
-    // every match of the query in the index and keep those in the page's conversations (cost
-    // grows with the matches: 13 ms for a common word at 1M messages), or walk the page's
-    // messages and test each against the query (about 13 µs a message: 0.2 ms for the same
-    // page). The conversations' message counts decide; CROSS JOIN fixes the order SQLite joins in.
-    const [counted] = (
-      await this.db
-        .selectFrom('conversations')
-        .select((eb) => eb.fn.sum<number>('message_count').as('n'))
-        .where('id', 'in', p.conversationIds)
-        .execute()
-    );
-    const source =
-      Number(counted?.n ?? 0) <= MESSAGES_TESTED_ONE_BY_ONE
-        ? sql`messages m CROSS JOIN messages_fts ON messages_fts.rowid = m.seq`
-        : sql`messages_fts JOIN messages m ON m.seq = messages_fts.rowid`;
+    // CROSS JOIN makes SQLite join in the written order (see testMessagesOneByOne).
+    const source = (await testMessagesOneByOne(this.db, p.conversationIds))
+      ? sql`messages m CROSS JOIN messages_fts ON messages_fts.rowid = m.seq`
+      : sql`messages_fts JOIN messages m ON m.seq = messages_fts.rowid`;
     // MATERIALIZED: FTS5 refuses snippet() in the same SELECT as a window function.
     const result = await sql<MessageHit>`
       WITH h AS MATERIALIZED (
