@@ -39,6 +39,14 @@ export interface RankedId extends RankKey {
   id: string;
 }
 
+export interface ConversationHitSearch {
+  workspaceId: string;
+  query: SearchQuery;
+  conversationIds: readonly string[];
+  created: TimeRange;
+  perParent: number;
+}
+
 export interface MessageHit {
   parentId: string;
   messageId: string;
@@ -94,13 +102,7 @@ export interface SearchEngine {
   /** Conversations with at least one message matching, best first. */
   conversations(params: ConversationSearch): Promise<RankedId[]>;
   /** Up to `perParent` matching messages of each given conversation, newest first, with snippets. */
-  conversationHits(params: {
-    workspaceId: string;
-    query: SearchQuery;
-    conversationIds: readonly string[];
-    created: TimeRange;
-    perParent: number;
-  }): Promise<MessageHit[]>;
+  conversationHits(params: ConversationHitSearch): Promise<MessageHit[]>;
   /** Tickets whose subject, summary or a message matches, best first. */
   tickets(params: TicketSearch): Promise<RankedId[]>;
   /** Snippets for tickets: a subject/summary match (messageId null) or matching messages. */

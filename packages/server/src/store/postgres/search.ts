@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
 import type {
+  ConversationHitSearch,
   ConversationSearch,
   KnowledgeChunkHit,
   KnowledgeChunkSearch,
@@ -12,9 +13,8 @@ import type {
   SearchEngine,
   SearchQuery,
   TicketSearch,
-  TimeRange,
 } from '../search.js';
-import { ConversationRankingCache } from '../ranking-cache.js';
+import { ConversationSearchCache } from '../conversation-search-cache.js';
 import { inList, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
 
 /**
@@ -129,14 +129,18 @@ function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
 type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };
 
 export class PostgresSearch implements SearchEngine {
-  private readonly rankings: ConversationRankingCache;
+  private readonly cache: ConversationSearchCache;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.rankings = new ConversationRankingCache(db);
+    this.cache = new ConversationSearchCache(db);
   }
 
   conversations(p: ConversationSearch): Promise<RankedId[]> {
-    return this.rankings.conversations(p, (q) => this.rankConversations(q));
+    return this.cache.conversations(p, (q) => this.rankConversations(q));
+  }
+
+  conversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
+    return this.cache.conversationHits(p, (q) => this.findConversationHits(q));
   }
 
   /** The ranking itself, uncached: scores every matching message. */
@@ -164,13 +168,8 @@ export class PostgresSearch implements SearchEngine {
     return result.rows;
   }
 
-  async conversationHits(p: {
-    workspaceId: string;
-    query: SearchQuery;
-    conversationIds: readonly string[];
-    created: TimeRange;
-    perParent: number;
-  }): Promise<MessageHit[]> {
+  /** The matching messages themselves, uncached. */
+  async findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0 || p.query.terms.length === 0) return [];
     const q = toTsQuery(p.query);
     // A scalar subquery is evaluated row by row, so PostgreSQL tests each of the page's messages

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { PostgresSearch } from '../src/store/postgres/search.js';
-import { CACHED_RANKING_DEPTH, ConversationRankingCache } from '../src/store/ranking-cache.js';
-import { parseSearchQuery, type ConversationSearch, type RankedId } from '../src/store/search.js';
+import { CACHED_RANKING_DEPTH, ConversationSearchCache } from '../src/store/conversation-search-cache.js';
+import { parseSearchQuery, type ConversationHitSearch, type ConversationSearch, type RankedId } from '../src/store/search.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import { SqliteSearch } from '../src/store/sqlite/search.js';
 import type { ConversationStatus } from '../src/store/schema.js';
@@ -14,9 +14,10 @@ import { createEmptyDatabase, TEST_DATABASE_URL } from './test-database.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
-// The conversation ranking cache against a real database: a cached answer is always the answer
-// the uncached search gives at that moment, on every page, and any write that could change a
-// ranking — made through this store or through another process's (a replica) — retires it.
+// The conversation search cache against a real database: a cached answer (ranking or snippets)
+// is always the answer the uncached search gives at that moment, on every page, and any write
+// that could change one — made through this store or through another process's (a replica) —
+// retires it.
 
 /** Two stores on one database, as two replicas have. */
 let replicaA: Store;
@@ -56,14 +57,20 @@ function uncachedEngine(store: Store): SqliteSearch | PostgresSearch {
 /** A cache on `store` whose uncached searches are counted. */
 function countingCache(store: Store, capacity?: number) {
   const engine = uncachedEngine(store);
-  const counter = { rankings: 0 };
-  const cache = new ConversationRankingCache(store.db, capacity);
+  const counter = { rankings: 0, hitSearches: 0, hitConversations: 0 };
+  const cache = new ConversationSearchCache(store.db, capacity);
   const search = (p: ConversationSearch) =>
     cache.conversations(p, (q) => {
       counter.rankings += 1;
       return engine.rankConversations(q);
     });
-  return { cache, counter, search, engine };
+  const hits = (p: ConversationHitSearch) =>
+    cache.conversationHits(p, (q) => {
+      counter.hitSearches += 1;
+      counter.hitConversations += q.conversationIds.length;
+      return engine.findConversationHits(q);
+    });
+  return { cache, counter, search, hits, engine };
 }
 
 async function addConversations(store: Store, workspaceId: string, bodies: string[], status: ConversationStatus = 'open'): Promise<string[]> {
@@ -122,7 +129,7 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-describe(`conversation ranking cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
+describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
   it('answers every page as the uncached search does, ranking once for the whole walk', async () => {
     const { counter, search, engine } = countingCache(replicaA);
     const expected = await allPages((p) => engine.rankConversations(p), query('refund'));
@@ -224,5 +231,53 @@ describe(`conversation ranking cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite
     expect(counter.rankings).toBe(3);
     await search(query('policy'));
     expect(counter.rankings).toBe(4);
+  });
+
+  describe('matching messages', () => {
+    const hitsOf = (conversationIds: string[], extra: Partial<ConversationHitSearch> = {}): ConversationHitSearch => ({
+      workspaceId: ws,
+      query: parseSearchQuery('refund'),
+      conversationIds,
+      created: {},
+      perParent: 3,
+      ...extra,
+    });
+
+    it('answers as the uncached search does, finding only the conversations it does not hold', async () => {
+      const { counter, search, hits, engine } = countingCache(replicaA);
+      const ids = (await search(query('refund', { limit: 6 }))).map((r) => r.id);
+      const firstHalf = ids.slice(0, 3);
+      expect(await hits(hitsOf(firstHalf))).toEqual(await engine.findConversationHits(hitsOf(firstHalf)));
+      expect(counter).toMatchObject({ hitSearches: 1, hitConversations: 3 });
+      const all = await hits(hitsOf(ids));
+      expect(all).toEqual(await engine.findConversationHits(hitsOf(ids)));
+      expect(all.length).toBeGreaterThanOrEqual(ids.length);
+      expect(counter).toMatchObject({ hitSearches: 2, hitConversations: ids.length });
+      await hits(hitsOf([...ids].reverse()));
+      expect(counter.hitSearches).toBe(2);
+      // Another time range or number per conversation is another search.
+      await hits(hitsOf(ids, { perParent: 1 }));
+      await hits(hitsOf(ids, { created: { before: at(3) } }));
+      expect(counter.hitSearches).toBe(4);
+    });
+
+    it('finds them again once a message changes, through another replica, and shows the new text', async () => {
+      const { counter, hits } = countingCache(replicaA);
+      const [id] = await addConversations(replicaA, ws, ['a refund for the minibar']);
+      expect((await hits(hitsOf([id!])))[0]?.snippet).toContain('minibar');
+      await replicaB.db.updateTable('messages').set({ body: 'a refund for the parking' }).where('conversation_id', '=', id!).execute();
+      const [rewritten] = await hits(hitsOf([id!]));
+      expect(rewritten?.snippet).toContain('parking');
+      expect(rewritten?.snippet).not.toContain('minibar');
+      expect(counter.hitSearches).toBe(2);
+    });
+
+    it('remembers a conversation without matches as such', async () => {
+      const { counter, hits } = countingCache(replicaA);
+      const [none] = await addConversations(replicaA, ws, ['nothing to see']);
+      expect(await hits(hitsOf([none!]))).toEqual([]);
+      expect(await hits(hitsOf([none!]))).toEqual([]);
+      expect(counter.hitSearches).toBe(1);
+    });
   });
 });
