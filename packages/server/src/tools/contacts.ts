@@ -63,7 +63,7 @@ export function toContactSummary(row: ContactRow): z.input<typeof contactSummary
 }
 
 /** The contact's custom attribute values keyed by attribute key. */
-// Prepared: get_contact and every contact write run these two.
+// Prepared: get_contact and every contact write run these.
 const attributesOf = prepared((db, v: { contactId: string }) =>
   db
     .selectFrom('contact_attribute_values as v')
@@ -77,9 +77,28 @@ const contactById = prepared((db, v: { workspaceId: string; contactId: string })
   db.selectFrom('contacts').selectAll().where('id', '=', v.contactId).where('workspace_id', '=', v.workspaceId),
 );
 
-export async function contactAttributes(ctx: ToolContext, contactId: string): Promise<Record<string, string | number | boolean>> {
+/** The contact with its attribute values in one query: one row per value (one row without any). */
+const contactWithAttributes = prepared((db, v: { workspaceId: string; contactId: string }) =>
+  db
+    .selectFrom('contacts as c')
+    .leftJoin('contact_attribute_values as v', 'v.contact_id', 'c.id')
+    .leftJoin('custom_attributes as a', 'a.id', 'v.attribute_id')
+    .selectAll('c')
+    .select(['a.key as attribute_key', 'v.value as attribute_value'])
+    .where('c.id', '=', v.contactId)
+    .where('c.workspace_id', '=', v.workspaceId)
+    .orderBy('a.key'),
+);
+
+type AttributeValue = string | number | boolean;
+
+function attributeMap(rows: ReadonlyArray<{ key: string | null; value: string | null }>): Record<string, AttributeValue> {
+  return Object.fromEntries(rows.flatMap(({ key, value }) => (key === null || value === null ? [] : [[key, JSON.parse(value) as AttributeValue]])));
+}
+
+export async function contactAttributes(ctx: ToolContext, contactId: string): Promise<Record<string, AttributeValue>> {
   const { rows } = await attributesOf(ctx.store.db, { contactId });
-  return Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.value) as string | number | boolean]));
+  return attributeMap(rows);
 }
 
 export async function loadContact(ctx: ToolContext, workspaceId: string, contactId: string): Promise<ContactRow> {
@@ -88,11 +107,15 @@ export async function loadContact(ctx: ToolContext, workspaceId: string, contact
   return row;
 }
 
-export async function toContact(ctx: ToolContext, row: ContactRow): Promise<z.input<typeof contactOut>> {
+/** The contact as get_contact shows it, custom attributes included (one query: it runs on every get_contact). */
+export async function loadFullContact(ctx: ToolContext, workspaceId: string, contactId: string): Promise<z.input<typeof contactOut>> {
+  const { rows } = await contactWithAttributes(ctx.store.db, { workspaceId, contactId });
+  const row = rows[0];
+  if (!row) throw notFound('Contact', contactId);
   return {
     ...toContactSummary(row),
     ai_paused: flag(row.ai_paused),
-    custom_attributes: await contactAttributes(ctx, row.id),
+    custom_attributes: attributeMap(rows.map((r) => ({ key: r.attribute_key, value: r.attribute_value }))),
     created_at: row.created_at,
   };
 }
@@ -137,7 +160,7 @@ export const getContact = defineTool({
   output: contactOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    return toContact(ctx, await loadContact(ctx, workspace.id, args.contact_id));
+    return loadFullContact(ctx, workspace.id, args.contact_id);
   },
 });
 
@@ -251,7 +274,7 @@ export const createContact = defineTool({
       })
       .execute();
     await applyAttributeValues(db, id, attributes);
-    return toContact(ctx, await loadContact(ctx, workspace.id, id));
+    return loadFullContact(ctx, workspace.id, id);
   },
 });
 
@@ -306,7 +329,7 @@ export const patchContact = defineTool({
       })
       .where('id', '=', contact.id)
       .execute();
-    return toContact(ctx, await loadContact(ctx, workspace.id, contact.id));
+    return loadFullContact(ctx, workspace.id, contact.id);
   },
 });
 
