@@ -9,9 +9,10 @@ import { connectClient, DELIVERY_SECRET, eventually, findFixtures, rawCall, repl
 
 /**
  * Scale-out: two `serve` processes on one PostgreSQL behind a round-robin proxy behave as one
- * server. OAuth state, idempotency records, rate-limit buckets and the outbox live in the
- * database, so a login started on replica A finishes on B, one idempotency key sent to both runs
- * once, the workspace limit holds across both, and killing A with SIGKILL loses nothing.
+ * server. OAuth state, idempotency records, rate-limit buckets, the outbox and the version of
+ * cached search results live in the database, so a login started on replica A finishes on B, one
+ * idempotency key sent to both runs once, a message sent through B is found by A's next search,
+ * the workspace limit holds across both, and killing A with SIGKILL loses nothing.
  */
 
 const PG_BIN = findPostgresBin();
@@ -217,6 +218,26 @@ describe.skipIf(!PG_BIN)('two replicas on one PostgreSQL behind a round-robin pr
       // Another position under A's signature: B checks the signature with the same key and refuses it.
       const forged = `${Buffer.from(JSON.stringify(['', 0])).toString('base64url')}.${first.next_cursor!.split('.')[1]}`;
       expect((await list(replicas[B]!, { cursor: forged })).isError).toBe(true);
+    });
+  });
+
+  describe('cached search results are retired by a write on any replica', () => {
+    it('a message sent through B is found by the next search on A, which had cached that search', async () => {
+      type Hits = { data: Array<{ id: string; matches: Array<{ message_id: string; snippet: string }> }> };
+      const word = `zephyr${randomUUID().replaceAll('-', '')}`;
+      const search = async (replica: Replica) => {
+        const response = await rawCall(replica.mcpUrl, token, 'search_conversations', { workspace_id: 'acme-hotels', query: word });
+        expect(response.status, JSON.stringify(response.error)).toBe(200);
+        return (response.result!.structuredContent as Hits).data;
+      };
+      expect(await search(replicas[A]!)).toEqual([]);
+      expect(await search(replicas[A]!)).toEqual([]);
+      const sent = await rawCall(replicas[B]!.mcpUrl, token, 'send_conversation_message', { ...sendArgs(`The ${word} is at the front desk.`), idempotency_key: randomUUID() });
+      const id = messageIdOf(sent);
+      expect(id, JSON.stringify(sent.result)).toBeDefined();
+      const found = await search(replicas[A]!);
+      expect(found.map((hit) => hit.id)).toEqual([fx.conversationId]);
+      expect(found[0]!.matches).toEqual([expect.objectContaining({ message_id: id, snippet: `The **${word}** is at the front desk.` })]);
     });
   });
 

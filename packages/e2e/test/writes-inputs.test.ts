@@ -9,6 +9,7 @@ import {
   dataFingerprint,
   DELIVERY_SECRET,
   errorCode,
+  eventually,
   findFixtures,
   openDatabase,
   rawCall,
@@ -99,6 +100,10 @@ const badCalls: BadCall[] = [
 
 describe('bad inputs to write tools', () => {
   it('come back as clear tool errors, with the data and the webhook untouched', async () => {
+    // The previous test's send is delivered in the background (outbox row, message status, one
+    // webhook call); on a busy machine that can land inside the window below, so let it settle.
+    const pending = () => (db.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'pending'").get() as { n: number }).n;
+    await eventually(() => pending() === 0, 30_000, () => `${pending()} deliveries still pending`);
     const before = dataFingerprint(db);
     const rawBefore = receiver.rawCount;
     for (const bad of badCalls) {

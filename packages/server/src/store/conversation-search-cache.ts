@@ -143,3 +143,30 @@ export class ConversationSearchCache {
     return Number(rows[0]?.version ?? 0);
   }
 }
+
+/**
+ * The conversation half of a search engine, with the cache in front: each dialect supplies the
+ * uncached ranking and matching messages, and inherits the cached `conversations` and
+ * `conversationHits` of the SearchEngine interface.
+ */
+export abstract class CachedConversationSearch {
+  private readonly cache: ConversationSearchCache;
+
+  constructor(protected readonly db: Kysely<Database>) {
+    this.cache = new ConversationSearchCache(db);
+  }
+
+  conversations(p: ConversationSearch): Promise<RankedId[]> {
+    return this.cache.conversations(p, (q) => this.rankConversations(q));
+  }
+
+  conversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
+    return this.cache.conversationHits(p, (q) => this.findConversationHits(q));
+  }
+
+  /** The ranking itself, uncached: scores every matching message. */
+  abstract rankConversations(p: ConversationSearch): Promise<RankedId[]>;
+
+  /** The matching messages themselves, uncached. */
+  abstract findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]>;
+}

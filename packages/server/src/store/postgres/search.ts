@@ -1,5 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../schema.js';
+import { sql, type RawBuilder } from 'kysely';
 import type {
   ConversationHitSearch,
   ConversationSearch,
@@ -14,7 +13,7 @@ import type {
   SearchQuery,
   TicketSearch,
 } from '../search.js';
-import { ConversationSearchCache } from '../conversation-search-cache.js';
+import { CachedConversationSearch } from '../conversation-search-cache.js';
 import { inList, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
 
 /**
@@ -128,22 +127,7 @@ function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
 
 type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };
 
-export class PostgresSearch implements SearchEngine {
-  private readonly cache: ConversationSearchCache;
-
-  constructor(private readonly db: Kysely<Database>) {
-    this.cache = new ConversationSearchCache(db);
-  }
-
-  conversations(p: ConversationSearch): Promise<RankedId[]> {
-    return this.cache.conversations(p, (q) => this.rankConversations(q));
-  }
-
-  conversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
-    return this.cache.conversationHits(p, (q) => this.findConversationHits(q));
-  }
-
-  /** The ranking itself, uncached: scores every matching message. */
+export class PostgresSearch extends CachedConversationSearch implements SearchEngine {
   async rankConversations(p: ConversationSearch): Promise<RankedId[]> {
     if (p.query.terms.length === 0) return [];
     const q = toTsQuery(p.query);
@@ -168,7 +152,6 @@ export class PostgresSearch implements SearchEngine {
     return result.rows;
   }
 
-  /** The matching messages themselves, uncached. */
   async findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0 || p.query.terms.length === 0) return [];
     const q = toTsQuery(p.query);

@@ -1,5 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../schema.js';
+import { sql, type RawBuilder } from 'kysely';
 import type {
   ConversationHitSearch,
   ConversationSearch,
@@ -14,7 +13,7 @@ import type {
   SearchQuery,
   TicketSearch,
 } from '../search.js';
-import { ConversationSearchCache } from '../conversation-search-cache.js';
+import { CachedConversationSearch } from '../conversation-search-cache.js';
 import { inList, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
 
 /** Marks the matched words in snippets; models and markdown renderers both read `**bold**`. */
@@ -36,22 +35,7 @@ function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
   return after ? sql`HAVING (score > ${after.score} OR (score = ${after.score} AND seq > ${after.seq}))` : sql``;
 }
 
-export class SqliteSearch implements SearchEngine {
-  private readonly cache: ConversationSearchCache;
-
-  constructor(private readonly db: Kysely<Database>) {
-    this.cache = new ConversationSearchCache(db);
-  }
-
-  conversations(p: ConversationSearch): Promise<RankedId[]> {
-    return this.cache.conversations(p, (q) => this.rankConversations(q));
-  }
-
-  conversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
-    return this.cache.conversationHits(p, (q) => this.findConversationHits(q));
-  }
-
-  /** The ranking itself, uncached: scores every matching message. */
+export class SqliteSearch extends CachedConversationSearch implements SearchEngine {
   async rankConversations(p: ConversationSearch): Promise<RankedId[]> {
     // MATERIALIZED: flattened into the grouped query, bm25() would run in an aggregate
     // context, which FTS5 refuses ("unable to use function bm25 in the requested context").
@@ -74,7 +58,6 @@ export class SqliteSearch implements SearchEngine {
     return result.rows;
   }
 
-  /** The matching messages themselves, uncached. */
   async findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0) return [];
     // CROSS JOIN makes SQLite join in the written order (see testMessagesOneByOne).
