@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepared } from '../src/store/prepared.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
+import { TEST_DATABASE_URL } from './test-database.js';
 
 let t: TestStore;
 let acme: { id: string };
@@ -44,5 +45,29 @@ describe('prepared queries', () => {
   it('refuses a value that does not reach the SQL as a bound parameter', async () => {
     const inlined = prepared((db, v: { name: string }) => db.selectFrom('workspaces').select('id').where(sql.raw<boolean>(`name = '${v.name}'`)));
     await expect(inlined(t.store.db, { name: 'x' })).rejects.toThrow(/value "name" is not a bound parameter/);
+  });
+
+  it('refuses to select *, on every dialect', async () => {
+    const star = prepared((db, v: { slug: string }) => db.selectFrom('workspaces').selectAll().where('slug', '=', v.slug));
+    await expect(star(t.store.db, { slug: 'acme-hotels' })).rejects.toThrow(/list the selected columns instead of \*/);
+    const tableStar = prepared((db, v: { slug: string }) => db.selectFrom('workspaces as w').selectAll('w').where('w.slug', '=', v.slug));
+    await expect(tableStar(t.store.db, { slug: 'acme-hotels' })).rejects.toThrow(/list the selected columns instead of \*/);
+    const counted = prepared((db, v: { slug: string }) => db.selectFrom('workspaces').select((eb) => eb.fn.countAll<number>().as('n')).where('slug', '=', v.slug));
+    expect(Number((await counted(t.store.db, { slug: 'acme-hotels' })).rows[0]?.n)).toBe(1);
+  });
+
+  it.skipIf(!TEST_DATABASE_URL)('runs as a statement PostgreSQL prepared once on the connection, and only such queries', async () => {
+    const bySlug = prepared((db, v: { slug: string }) => db.selectFrom('workspaces').select('id as prepared_probe').where('slug', '=', v.slug));
+    // One transaction holds one connection: the statement list below is that connection's.
+    const statements = await t.store.db.transaction().execute(async (trx) => {
+      expect((await bySlug(trx, { slug: 'acme-hotels' })).rows).toEqual([{ prepared_probe: acme.id }]);
+      expect((await bySlug(trx, { slug: 'northwind' })).rows).toEqual([{ prepared_probe: other.id }]);
+      await trx.selectFrom('workspaces').select('slug as adhoc_probe').where('id', '=', acme.id).execute();
+      return (await sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements`.execute(trx)).rows;
+    });
+    const probes = statements.filter((row) => row.statement.includes('prepared_probe'));
+    expect(probes).toHaveLength(1);
+    expect(probes[0]!.name).toMatch(/^conduit_\d+$/);
+    expect(statements.filter((row) => row.statement.includes('adhoc_probe'))).toEqual([]);
   });
 });

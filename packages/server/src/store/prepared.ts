@@ -1,6 +1,13 @@
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
-import type { DialectAdapter } from 'kysely';
+import { PostgresAdapter, type Compilable, type CompiledQuery, type DialectAdapter, type Kysely, type QueryResult } from 'kysely';
+import { nameStatement } from './postgres/named-statements.js';
 import type { Database } from './schema.js';
+
+/**
+ * `select *` or `"t".*`: a named statement's result columns are fixed when PostgreSQL prepares
+ * it, so once a migration adds a column (one replica upgrading while the others run) a prepared
+ * `*` fails with "cached plan must not change result type" until its connection closes.
+ */
+const SELECTS_STAR = /\bselect\s+\*|\.\*/i;
 
 /** Stands in a query for a value supplied at execution time. */
 class Slot {
@@ -19,7 +26,9 @@ export type PreparedQuery<Values, Row> = (db: Kysely<Database>, values: Values) 
  * `build` receives placeholders for its values; each must reach the SQL as a bound parameter
  * (a comparison, an inserted or updated value, a `sql` template value). Anything that would
  * inspect a value while building (`is null` shortcuts, IN lists, sql.lit) cannot be prepared,
- * and compiling checks that every placeholder came out as a parameter. The cache is keyed by the
+ * and compiling checks that every placeholder came out as a parameter. On PostgreSQL the text
+ * also becomes a named statement, parsed and planned once per connection (see
+ * postgres/named-statements.ts: its selected columns must be listed, not `*`). The cache is keyed by the
  * dialect adapter, which a Kysely instance shares with its transactions, so queries inside a
  * write transaction use the same compiled form.
  */
@@ -42,6 +51,9 @@ export function prepared<Values extends Record<string, unknown>, Row>(
     for (const slot of slots.values()) {
       if (!query.parameters.includes(slot)) throw new Error(`prepared query: value "${slot.name}" is not a bound parameter of ${query.sql}`);
     }
+    // On every dialect, so a query written against SQLite cannot fail only on PostgreSQL.
+    if (SELECTS_STAR.test(query.sql)) throw new Error(`prepared query: list the selected columns instead of *: ${query.sql}`);
+    if (db.getExecutor().adapter instanceof PostgresAdapter) nameStatement(query.sql);
     return query;
   }
 

@@ -73,8 +73,15 @@ const attributesOf = prepared((db, v: { contactId: string }) =>
     .orderBy('a.key'),
 );
 
+/** Every column of contacts, listed: a prepared query may not select `*` (see prepared.ts). */
+const CONTACT_COLUMNS = [
+  'seq', 'id', 'workspace_id', 'first_name', 'last_name', 'email', 'email_norm', 'phone', 'phone_norm', 'whatsapp',
+  'whatsapp_norm', 'name_norm', 'archived', 'ai_paused', 'last_channel', 'last_message_at', 'last_message_preview',
+  'created_at', 'updated_at',
+] as const satisfies ReadonlyArray<keyof ContactsTable>;
+
 const contactById = prepared((db, v: { workspaceId: string; contactId: string }) =>
-  db.selectFrom('contacts').selectAll().where('id', '=', v.contactId).where('workspace_id', '=', v.workspaceId),
+  db.selectFrom('contacts').select(CONTACT_COLUMNS).where('id', '=', v.contactId).where('workspace_id', '=', v.workspaceId),
 );
 
 /** The contact with its attribute values in one query: one row per value (one row without any). */
@@ -83,7 +90,7 @@ const contactWithAttributes = prepared((db, v: { workspaceId: string; contactId:
     .selectFrom('contacts as c')
     .leftJoin('contact_attribute_values as v', 'v.contact_id', 'c.id')
     .leftJoin('custom_attributes as a', 'a.id', 'v.attribute_id')
-    .selectAll('c')
+    .select(CONTACT_COLUMNS.map((column) => `c.${column}` as const))
     .select(['a.key as attribute_key', 'v.value as attribute_value'])
     .where('c.id', '=', v.contactId)
     .where('c.workspace_id', '=', v.workspaceId)

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { postgresMigrations } from './migrations.js';
+import { withNamedStatements } from './named-statements.js';
 import { PostgresSearch } from './search.js';
 
 export interface PostgresOptions {
@@ -72,7 +73,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // transaction (a restart, a failover) emits 'error' on its client, where no pool listener is,
   // which crashed the process. Its queries fail on their own, and the pool discards it on release.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   try {
     if (options.migrate !== false) await migratePostgres(db);
   } catch (error) {
