@@ -233,6 +233,19 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
     expect(counter.rankings).toBe(4);
   });
 
+  it('gives a page of ranking and matching messages as the two uncached searches do', async () => {
+    const engine = uncachedEngine(replicaA);
+    const p = query('refund', { limit: 4 });
+    for (let round = 0; round < 2; round++) {
+      const page = await engine.conversationPage(p, { size: 3, perParent: 2 });
+      const ranked = await engine.rankConversations(p);
+      expect(page.ranked).toEqual(ranked);
+      const conversationIds = ranked.slice(0, 3).map((r) => r.id);
+      expect(page.hits).toEqual(await engine.findConversationHits({ workspaceId: ws, query: p.query, created: {}, perParent: 2, conversationIds }));
+      expect(new Set(page.hits.map((h) => h.parentId))).toEqual(new Set(conversationIds));
+    }
+  });
+
   describe('matching messages', () => {
     const hitsOf = (conversationIds: string[], extra: Partial<ConversationHitSearch> = {}): ConversationHitSearch => ({
       workspaceId: ws,

@@ -1,7 +1,15 @@
 import type { Kysely } from 'kysely';
 import { prepared } from './prepared.js';
 import type { Database } from './schema.js';
-import type { ConversationHitSearch, ConversationSearch, MessageHit, RankedId, RankKey } from './search.js';
+import type {
+  ConversationHitSearch,
+  ConversationPage,
+  ConversationPageOptions,
+  ConversationSearch,
+  MessageHit,
+  RankedId,
+  RankKey,
+} from './search.js';
 
 /**
  * Remembers what a conversation search computed from the messages — the top of its ranking and
@@ -34,6 +42,9 @@ interface Hits {
   /** A conversation's matching messages, newest first; empty when it has none. */
   byConversation: Map<string, MessageHit[]>;
 }
+
+type Rank = (p: ConversationSearch) => Promise<RankedId[]>;
+type FindHits = (p: ConversationHitSearch) => Promise<MessageHit[]>;
 
 const versionOf = prepared((db, v: { workspaceId: string }) =>
   db.selectFrom('conversation_search_versions').select('version').where('workspace_id', '=', v.workspaceId),
@@ -90,10 +101,10 @@ export class ConversationSearchCache {
    * search). A first page fills the cache; a later page whose ranking is not cached goes
    * straight to `rank`, so no request ranks twice.
    */
-  async conversations(p: ConversationSearch, rank: (p: ConversationSearch) => Promise<RankedId[]>): Promise<RankedId[]> {
+  async conversations(p: ConversationSearch, rank: Rank, version?: number): Promise<RankedId[]> {
     // Everything that decides a ranking: the search but its page (limit, after).
     const key = JSON.stringify([p.workspaceId, p.query.terms, p.created.after ?? null, p.created.before ?? null, p.channel ?? null, p.status ?? null]);
-    const version = await this.versionOf(p.workspaceId);
+    version ??= await this.versionOf(p.workspaceId);
     let entry = this.rankings.get(key);
     if (entry?.version !== version) {
       this.rankings.delete(key);
@@ -112,10 +123,10 @@ export class ConversationSearchCache {
    * The matching messages of the given conversations, from the cache for those it holds and
    * from `find` (the uncached search) for the others, grouped by conversation in id order.
    */
-  async conversationHits(p: ConversationHitSearch, find: (p: ConversationHitSearch) => Promise<MessageHit[]>): Promise<MessageHit[]> {
+  async conversationHits(p: ConversationHitSearch, find: FindHits, version?: number): Promise<MessageHit[]> {
     // Everything that decides a conversation's hits but the conversation.
     const key = JSON.stringify([p.workspaceId, p.query.terms, p.created.after ?? null, p.created.before ?? null, p.perParent]);
-    const version = await this.versionOf(p.workspaceId);
+    version ??= await this.versionOf(p.workspaceId);
     let entry = this.hits.get(key);
     if (entry?.version !== version) {
       entry = { version, byConversation: new Map() };
@@ -133,6 +144,17 @@ export class ConversationSearchCache {
     return [...new Set(p.conversationIds)].sort().flatMap((id) => byConversation.get(id) ?? []);
   }
 
+  /** A page of results and its matching messages, reading the version once for both. */
+  async page(p: ConversationSearch, page: ConversationPageOptions, rank: Rank, find: FindHits): Promise<ConversationPage> {
+    const version = await this.versionOf(p.workspaceId);
+    const ranked = await this.conversations(p, rank, version);
+    const conversationIds = ranked.slice(0, page.size).map((row) => row.id);
+    const hits = conversationIds.length
+      ? await this.conversationHits({ workspaceId: p.workspaceId, query: p.query, created: p.created, perParent: page.perParent, conversationIds }, find, version)
+      : [];
+    return { ranked, hits };
+  }
+
   /** Searches held now (for tests). */
   get size(): number {
     return this.rankings.size;
@@ -146,8 +168,8 @@ export class ConversationSearchCache {
 
 /**
  * The conversation half of a search engine, with the cache in front: each dialect supplies the
- * uncached ranking and matching messages, and inherits the cached `conversations` and
- * `conversationHits` of the SearchEngine interface.
+ * uncached ranking and matching messages, and inherits the cached `conversations`,
+ * `conversationHits` and `conversationPage` of the SearchEngine interface.
  */
 export abstract class CachedConversationSearch {
   private readonly cache: ConversationSearchCache;
@@ -162,6 +184,15 @@ export abstract class CachedConversationSearch {
 
   conversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
     return this.cache.conversationHits(p, (q) => this.findConversationHits(q));
+  }
+
+  conversationPage(p: ConversationSearch, page: ConversationPageOptions): Promise<ConversationPage> {
+    return this.cache.page(
+      p,
+      page,
+      (q) => this.rankConversations(q),
+      (q) => this.findConversationHits(q),
+    );
   }
 
   /** The ranking itself, uncached: scores every matching message. */

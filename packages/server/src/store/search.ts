@@ -47,6 +47,17 @@ export interface ConversationHitSearch {
   perParent: number;
 }
 
+export interface ConversationPageOptions {
+  /** How many of the ranked conversations get their matching messages. */
+  size: number;
+  perParent: number;
+}
+
+export interface ConversationPage {
+  ranked: RankedId[];
+  hits: MessageHit[];
+}
+
 export interface MessageHit {
   parentId: string;
   messageId: string;
@@ -103,6 +114,11 @@ export interface SearchEngine {
   conversations(params: ConversationSearch): Promise<RankedId[]>;
   /** Up to `perParent` matching messages of each given conversation, newest first, with snippets. */
   conversationHits(params: ConversationHitSearch): Promise<MessageHit[]>;
+  /**
+   * What search_conversations shows: the ranking (as `conversations`) and the matching messages
+   * of its first `page.size` conversations (as `conversationHits`), in one go.
+   */
+  conversationPage(params: ConversationSearch, page: ConversationPageOptions): Promise<ConversationPage>;
   /** Tickets whose subject, summary or a message matches, best first. */
   tickets(params: TicketSearch): Promise<RankedId[]>;
   /** Snippets for tickets: a subject/summary match (messageId null) or matching messages. */

@@ -210,26 +210,21 @@ export const searchConversations = defineTool({
     if (query.terms.length === 0) throw invalidArgument('query has no words to search for: use letters or digits.');
     const scope: CursorScope = { tool: 'search_conversations', workspaceId: workspace.id, filters: args };
     const after = args.cursor ? decodeCursor(ctx.cursorKey, scope, args.cursor) : undefined;
-    const created = { after: args.created_after, before: args.created_before };
-    const ranked = await ctx.store.search.conversations({
-      workspaceId: workspace.id,
-      query,
-      created,
-      channel: args.channel,
-      status: args.status,
-      limit: args.limit + 1,
-      after: after ? { score: Number(after[0]), seq: Number(after[1]) } : undefined,
-    });
+    const { ranked, hits } = await ctx.store.search.conversationPage(
+      {
+        workspaceId: workspace.id,
+        query,
+        created: { after: args.created_after, before: args.created_before },
+        channel: args.channel,
+        status: args.status,
+        limit: args.limit + 1,
+        after: after ? { score: Number(after[0]), seq: Number(after[1]) } : undefined,
+      },
+      { size: args.limit, perParent: MATCHES_PER_CONVERSATION },
+    );
     const ids = ranked.slice(0, args.limit).map((r) => r.id);
     const rows = ids.length ? await summaries(ctx, workspace.id).where('c.id', 'in', ids).execute() : [];
     const byId = new Map(rows.map((row) => [row.id, row]));
-    const hits = await ctx.store.search.conversationHits({
-      workspaceId: workspace.id,
-      query,
-      conversationIds: ids,
-      created,
-      perParent: MATCHES_PER_CONVERSATION,
-    });
     return toPage(
       ranked,
       args.limit,
