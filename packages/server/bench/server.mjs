@@ -9,7 +9,8 @@
 //       takes, and the difference to the loaded row is queueing. Each search runs twice: the same
 //       query every time (its ranking cached after the first) and a new filter every time (ranked
 //       from scratch on every request). At the largest scale get_contact
-//       runs once more with the rate limiter in Redis (--redis-url) when redis-server is installed.
+//       runs once more with the rate limiter in Redis (--redis-url) when redis-server is installed,
+//       and every row once more with V8's young generation capped (NODE_OPTIONS), for memory.
 // Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 3,30,300] [--postgres URL]
 // Seeded data is cached (SQLite under $TMPDIR/conduit-bench, PostgreSQL as conduit_bench_<scale>
 // databases): the demo data is deterministic, so reruns skip seeding.
@@ -156,14 +157,16 @@ const redisServer = await startRedis();
 if (!redisServer) process.stderr.write('redis-server not installed: no Redis limiter row\n');
 
 const dialects = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
-for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s]))) {
-  const data = seeded(dialect, scale);
+/** V8's young generation capped at 8 MB a semi-space (16 MB by default): the memory setting docs/self-hosting.md recommends. */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=8';
+
+/** get_contact and the four search rows against one `serve` on the seeded data; records its memory. */
+async function measureServer(data, label, extraArgs = [], env = {}) {
   // The limiter still runs (one database write per request, as in production), but with a
   // limit a load test cannot reach: the default 120/min would make it a test of 429s.
-  const ours = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000']);
+  const ours = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000', ...extraArgs], env);
   const auth = { authorization: `Bearer ${data.token}` };
   const contacts = await rpc(ours.port, data.token, call('list_contacts', { workspace_id: 'acme-hotels', limit: 1 }));
-  const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
   rows.push(await load(`(c) conduit get_contact, ${label}`, ours.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
   // The same search again and again is served from the ranking cache after the first; a search
   // with a filter no earlier one had (a created_before a millisecond later each time, the same
@@ -178,9 +181,19 @@ for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s])
   }
   memory.push({ name: `(c) conduit, ${label}`, ...memoryOf(ours.child.pid) });
   ours.child.kill();
-  if (scale === scales.at(-1) && redisServer) {
+  return contacts.data[0].id;
+}
+
+for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s]))) {
+  const data = seeded(dialect, scale);
+  const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
+  const contactId = await measureServer(data, label);
+  if (scale !== scales.at(-1)) continue;
+  await measureServer(data, `${label}, NODE_OPTIONS=${SMALL_YOUNG_GENERATION}`, [], { NODE_OPTIONS: SMALL_YOUNG_GENERATION });
+  if (redisServer) {
     const withRedis = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000', '--redis-url', redisServer.url]);
-    rows.push(await load(`(c) conduit get_contact, ${label}, limiter in Redis`, withRedis.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
+    const auth = { authorization: `Bearer ${data.token}` };
+    rows.push(await load(`(c) conduit get_contact, ${label}, limiter in Redis`, withRedis.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contactId }), auth));
     withRedis.child.kill();
   }
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, nowIso } from '../src/ids.js';
 import { migrateStore, openStore } from '../src/store/open.js';
 import { postgresMigrations } from '../src/store/postgres/migrations.js';
-import { poolSize, redactUrl } from '../src/store/postgres/open.js';
+import { namedStatementsOn, openPostgresStore, poolSize, redactUrl } from '../src/store/postgres/open.js';
+import { prepared } from '../src/store/prepared.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import type { Store } from '../src/store/store.js';
@@ -27,6 +28,14 @@ describe('PostgreSQL connection settings', () => {
     expect(poolSize(undefined, '')).toBe(10);
     expect(() => poolSize(undefined, 'many')).toThrow(/PGPOOL_MAX/);
     expect(() => poolSize(0, undefined)).toThrow(/whole number/);
+  });
+
+  it('runs named statements unless told off, by the option or CONDUIT_PG_NAMED_STATEMENTS', () => {
+    expect(namedStatementsOn(undefined, undefined)).toBe(true);
+    expect(namedStatementsOn(undefined, 'on')).toBe(true);
+    expect(namedStatementsOn(undefined, 'off')).toBe(false);
+    expect(namedStatementsOn(true, 'off')).toBe(true);
+    expect(() => namedStatementsOn(undefined, 'no')).toThrow(/CONDUIT_PG_NAMED_STATEMENTS must be "on" or "off", got "no"/);
   });
 
   it('has one PostgreSQL migration for each SQLite migration, under the same name', () => {
@@ -114,6 +123,25 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
       expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(postgresMigrations));
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await database.drop();
+    }
+  });
+});
+
+describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL without named statements (a pooler in transaction mode)', () => {
+  it('prepares nothing on the server, and prepared queries still work', async () => {
+    const database = await createEmptyDatabase(TEST_DATABASE_URL!);
+    const store = await openPostgresStore({ url: database.url, namedStatements: false });
+    try {
+      const workspace = await createWorkspace(store, 'unnamed');
+      const bySlug = prepared((db, v: { slug: string }) => db.selectFrom('workspaces').select('id as unnamed_probe').where('slug', '=', v.slug));
+      const statements = await store.db.transaction().execute(async (trx) => {
+        expect((await bySlug(trx, { slug: 'unnamed' })).rows).toEqual([{ unnamed_probe: workspace.id }]);
+        return (await sql<{ name: string }>`SELECT name FROM pg_prepared_statements`.execute(trx)).rows;
+      });
+      expect(statements).toEqual([]);
+    } finally {
+      await store.close();
       await database.drop();
     }
   });

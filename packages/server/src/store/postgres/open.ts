@@ -11,6 +11,13 @@ export interface PostgresOptions {
   url: string;
   /** Most connections this process opens (default env PGPOOL_MAX, else 10). */
   poolMax?: number | undefined;
+  /**
+   * Run the hot fixed-shape queries as named prepared statements (default env
+   * CONDUIT_PG_NAMED_STATEMENTS, else on). Off for a pooler that multiplexes transactions over
+   * server connections and does not track prepared statements (PgBouncer before 1.21 in
+   * transaction mode).
+   */
+  namedStatements?: boolean | undefined;
   /** Apply pending migrations on open (the default). `migrate` runs them explicitly. */
   migrate?: boolean;
 }
@@ -34,6 +41,13 @@ const types = {
     return pg.types.getTypeParser(oid, format as 'text');
   },
 } as pg.CustomTypesConfig;
+
+export function namedStatementsOn(option: boolean | undefined, env = process.env.CONDUIT_PG_NAMED_STATEMENTS): boolean {
+  if (option !== undefined) return option;
+  if (env === undefined || env === '' || env === 'on') return true;
+  if (env === 'off') return false;
+  throw new Error(`CONDUIT_PG_NAMED_STATEMENTS must be "on" or "off", got "${env}"`);
+}
 
 export function poolSize(option: number | undefined, env = process.env.PGPOOL_MAX): number {
   const value = option ?? (env === undefined || env === '' ? DEFAULT_POOL_MAX : Number(env));
@@ -60,6 +74,7 @@ const provider: MigrationProvider = { getMigrations: async () => postgresMigrati
 
 /** Opens a pooled PostgreSQL store and brings its schema up to date. */
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const named = namedStatementsOn(options.namedStatements);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: poolSize(options.poolMax),
@@ -73,7 +88,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // transaction (a restart, a failover) emits 'error' on its client, where no pool listener is,
   // which crashed the process. Its queries fail on their own, and the pool discards it on release.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: named ? withNamedStatements(pool) : pool }) });
   try {
     if (options.migrate !== false) await migratePostgres(db);
   } catch (error) {
