@@ -252,7 +252,7 @@ const OAUTH_SCHEMA = [
 /** Token buckets of the per-workspace request limit, shared by every process on this database. */
 const RATE_LIMIT_SCHEMA = `CREATE TABLE rate_limit_buckets (key ${T} PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, updated_ms BIGINT NOT NULL)`;
 
-/** As SQLite's 0004_search_versions: the counter cached conversation rankings are labelled with. */
+/** As SQLite's 0004_search_versions: the counter cached conversation search results are labelled with. */
 const SEARCH_VERSIONS_SCHEMA = [
   `CREATE TABLE conversation_search_versions (workspace_id ${T} PRIMARY KEY, version BIGINT NOT NULL)`,
   `CREATE FUNCTION conversation_search_version_bump(ws text) RETURNS void LANGUAGE sql AS $$

@@ -210,8 +210,9 @@ const RATE_LIMIT_SCHEMA = `CREATE TABLE rate_limit_buckets (key TEXT PRIMARY KEY
 /**
  * A per-workspace counter that every change able to alter a conversation search's ranking moves
  * on, in the same transaction: a message added, removed or rewritten, a conversation's status or
- * channel changed (the search's filters), a conversation removed. Cached rankings are labelled
- * with it (store/ranking-cache.ts), so any replica's write retires every replica's cache.
+ * channel changed (the search's filters), a conversation removed. Cached search results are
+ * labelled with it (store/conversation-search-cache.ts), so any replica's write retires every
+ * replica's cache.
  */
 const bumpVersion = (ref: 'new' | 'old') => `INSERT INTO conversation_search_versions (workspace_id, version)
   VALUES (${ref}.workspace_id, 1) ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;`;
