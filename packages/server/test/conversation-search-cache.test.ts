@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { PostgresSearch } from '../src/store/postgres/search.js';
-import { CACHED_RANKING_DEPTH, ConversationSearchCache } from '../src/store/conversation-search-cache.js';
+import { CACHED_HIT_CONVERSATIONS, CACHED_RANKING_DEPTH, ConversationSearchCache } from '../src/store/conversation-search-cache.js';
 import { parseSearchQuery, type ConversationHitSearch, type ConversationSearch, type RankedId } from '../src/store/search.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import { SqliteSearch } from '../src/store/sqlite/search.js';
@@ -55,7 +55,7 @@ function uncachedEngine(store: Store): SqliteSearch | PostgresSearch {
 }
 
 /** A cache on `store` whose uncached searches are counted. */
-function countingCache(store: Store, capacity?: number) {
+function countingCache(store: Store, capacity?: { rankings: number; hits: number }) {
   const engine = uncachedEngine(store);
   const counter = { rankings: 0, hitSearches: 0, hitConversations: 0 };
   const cache = new ConversationSearchCache(store.db, capacity);
@@ -221,7 +221,7 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
   });
 
   it('forgets the least recently used ranking beyond its capacity', async () => {
-    const { cache, counter, search } = countingCache(replicaA, 2);
+    const { cache, counter, search } = countingCache(replicaA, { rankings: 2, hits: 2 });
     await search(query('refund'));
     await search(query('policy'));
     await search(query('refund'));
@@ -283,6 +283,18 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
       expect(rewritten?.snippet).toContain('parking');
       expect(rewritten?.snippet).not.toContain('minibar');
       expect(counter.hitSearches).toBe(2);
+    });
+
+    it(`keeps the matching messages of ${CACHED_HIT_CONVERSATIONS} conversations a search, and finds deeper pages each time`, async () => {
+      const ids = await addConversations(replicaB, ws, Array.from({ length: CACHED_HIT_CONVERSATIONS + 20 }, (_, i) => `quokka sighting number ${i}`));
+      const { counter, hits, engine } = countingCache(replicaA);
+      const quokka = (page: string[]) => hitsOf(page, { query: parseSearchQuery('quokka') });
+      const pages = [ids.slice(0, 50), ids.slice(50, 100), ids.slice(100)];
+      for (const page of pages) expect(await hits(quokka(page))).toEqual(await engine.findConversationHits(quokka(page)));
+      expect(counter.hitSearches).toBe(3);
+      // The first two pages fill the cache; the third does not fit and is found again.
+      for (const page of pages) await hits(quokka(page));
+      expect(counter.hitSearches).toBe(4);
     });
 
     it('remembers a conversation without matches as such', async () => {

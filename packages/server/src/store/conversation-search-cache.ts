@@ -27,8 +27,14 @@ import type {
 
 /** How much of a ranking is kept: ten pages of the default 20, two of the largest (100). */
 export const CACHED_RANKING_DEPTH = 201;
-/** Searches remembered per process, least recently used forgotten first (a few MB at most). */
+/** Rankings remembered per process, least recently used forgotten first: at most ≈ 5 MB. */
 export const CACHED_SEARCHES = 256;
+/**
+ * Conversations whose matching messages (up to 3 snippets each, ≈ 1.4 KB) are kept per search,
+ * and searches kept: five pages of 20, at most ≈ 18 MB in all, typically a few MB.
+ */
+export const CACHED_HIT_CONVERSATIONS = 100;
+export const CACHED_HIT_SEARCHES = 128;
 
 interface Ranking {
   version: number;
@@ -90,10 +96,10 @@ export class ConversationSearchCache {
 
   constructor(
     private readonly db: Kysely<Database>,
-    capacity = CACHED_SEARCHES,
+    capacity = { rankings: CACHED_SEARCHES, hits: CACHED_HIT_SEARCHES },
   ) {
-    this.rankings = new Lru(capacity);
-    this.hits = new Lru(capacity);
+    this.rankings = new Lru(capacity.rankings);
+    this.hits = new Lru(capacity.hits);
   }
 
   /**
@@ -134,8 +140,8 @@ export class ConversationSearchCache {
     }
     const { byConversation } = entry;
     const missing = [...new Set(p.conversationIds)].filter((id) => !byConversation.has(id));
-    // Kept for as many conversations as a cached ranking holds: deeper pages are not kept either.
-    if (byConversation.size + missing.length > CACHED_RANKING_DEPTH) return find(p);
+    // Deeper pages are found each time rather than kept.
+    if (byConversation.size + missing.length > CACHED_HIT_CONVERSATIONS) return find(p);
     if (missing.length > 0) {
       const found = await find({ ...p, conversationIds: missing });
       for (const id of missing) byConversation.set(id, []);
