@@ -139,7 +139,8 @@ export class ConversationSearchCache {
       this.hits.set(key, entry);
     }
     const { byConversation } = entry;
-    const missing = [...new Set(p.conversationIds)].filter((id) => !byConversation.has(id));
+    const ids = [...new Set(p.conversationIds)];
+    const missing = ids.filter((id) => !byConversation.has(id));
     // Deeper pages are found each time rather than kept.
     if (byConversation.size + missing.length > CACHED_HIT_CONVERSATIONS) return find(p);
     if (missing.length > 0) {
@@ -147,7 +148,7 @@ export class ConversationSearchCache {
       for (const id of missing) byConversation.set(id, []);
       for (const hit of found) byConversation.get(hit.parentId)?.push(hit);
     }
-    return [...new Set(p.conversationIds)].sort().flatMap((id) => byConversation.get(id) ?? []);
+    return ids.sort().flatMap((id) => byConversation.get(id) ?? []);
   }
 
   /** A page of results and its matching messages, reading the version once for both. */
