@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { migrateCommand, seedCommand } from './admin/maintenance.js';
-import { serveCommand } from './admin/serve.js';
-import { tokensCommand } from './admin/tokens.js';
-import { usersCommand } from './admin/users.js';
-import { workspacesCommand } from './admin/workspaces.js';
-import { oauthCommand } from './oauth/admin.js';
+import { migrateCommand, seedCommand } from './commands/maintenance.js';
+import { serveCommand } from './commands/serve.js';
+import { tokensCommand } from './commands/tokens.js';
+import { usersCommand } from './commands/users.js';
+import { workspacesCommand } from './commands/workspaces.js';
+import { oauthCommand } from './commands/oauth.js';
 import { SERVER_VERSION } from './version.js';
 
 const program = new Command('conduit-mcp-server')

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { withStore, withStoreOptions, type StoreOptions } from '../admin/context.js';
-import { normalizeEmail } from './accounts.js';
-import { listGrants, revokeGrants } from './grants.js';
+import { withStore, withStoreOptions, type StoreOptions } from './context.js';
+import { normalizeEmail } from '../oauth/accounts.js';
+import { listGrants, revokeGrants } from '../oauth/grants.js';
 
 /** `conduit-mcp-server oauth grants|revoke`: see and cut off OAuth connections. */
 export function oauthCommand(): Command {
