@@ -68,14 +68,22 @@ describe('authorization request validation', () => {
     }
   });
 
-  it('refuses plain-http redirect URIs on anything but loopback at registration', async () => {
-    const res = await fetch(`${f.server.url}/oauth/mcp/reg`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ redirect_uris: ['http://app.example.com/cb'], token_endpoint_auth_method: 'none' }),
-    });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toBe('invalid_redirect_uri');
+  it('refuses plain-http redirect URIs on anything but loopback at registration, however the scheme is spelled', async () => {
+    const uris = ['http://app.example.com/cb', 'HTTP://evil.example/cb', 'Http://evil.example/cb', 'hTTp://evil.example/cb', 'HTTP://127.0.0.1.evil.example/cb', 'HTTP://LOCALHOST.evil.example/cb'];
+    for (const uri of uris) {
+      const res = await fetch(`${f.server.url}/oauth/mcp/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: ['https://app.example.com/cb', uri], token_endpoint_auth_method: 'none' }),
+      });
+      expect(res.status, uri).toBe(400);
+      expect(((await res.json()) as { error: string }).error, uri).toBe('invalid_redirect_uri');
+    }
+  });
+
+  it('judges loopback by the parsed host and scheme: an upper-case loopback URI is a native client', async () => {
+    const client = await register(f.server, { redirect_uris: ['HTTP://LOCALHOST:4444/callback', 'http://[::1]:4444/callback'] });
+    expect(client.application_type).toBe('native');
   });
 
   it('answers an unknown resource indicator with invalid_target', async () => {

@@ -11,6 +11,7 @@ import { errorPage } from './pages/error.js';
 import { sendPage } from './pages/layout.js';
 import { loginPage } from './pages/login.js';
 import { OAUTH_MOUNT } from './provider.js';
+import { redirectHost } from './redirect-uris.js';
 
 /**
  * The sign-in and consent pages oidc-provider sends the browser to
@@ -130,10 +131,6 @@ function requestedScopes(details: InteractionDetails): Set<string> {
   return new Set((details.params.scope ?? '').split(' ').filter(Boolean));
 }
 
-function redirectHost(details: InteractionDetails): string {
-  return URL.parse(details.params.redirect_uri ?? '')?.host || 'an unknown address';
-}
-
 async function renderConsent(
   req: IncomingMessage,
   res: ServerResponse,
@@ -151,7 +148,7 @@ async function renderConsent(
   const page = consentPage({
     action: `${OAUTH_MOUNT}/interaction/${details.uid}/consent`,
     csrf: token,
-    client: { name: clientName(client), redirectHost: redirectHost(details), uri: client.clientUri },
+    client: { name: clientName(client), redirectHost: redirectHost(details.params.redirect_uri) ?? 'an unknown address', uri: client.clientUri },
     user: { email: user.email, name: user.name },
     // One workspace is pre-selected; with several the user chooses.
     workspaces: workspaces.map((w) => ({ ...w, checked: extra.checked ? extra.checked.has(w.id) : workspaces.length === 1 })),

@@ -9,6 +9,7 @@ import { databaseAdapter, sha256Hex } from './adapter.js';
 import type { OAuthKeys } from './keys.js';
 import { errorPage } from './pages/error.js';
 import { PAGE_HEADERS } from './pages/layout.js';
+import { isLoopbackHttp, redirectOrigin, redirectUriProblem } from './redirect-uris.js';
 
 /** Where the authorization server lives under the public URL; the issuer is `<public-url>/oauth/mcp`. */
 export const OAUTH_MOUNT = '/oauth/mcp';
@@ -52,18 +53,10 @@ export interface ProviderSettings {
   resource: string;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-function isLoopbackHttp(uri: unknown): boolean {
-  if (typeof uri !== 'string') return false;
-  const parsed = URL.parse(uri);
-  return parsed?.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname);
-}
-
 /**
  * Registration policy, in the one hook oidc-provider runs on registration metadata before
  * validating it (extraClientMetadata's validator, called once per extra property):
- * - OAuth 2.1 §7.5.1: plain-http redirect URIs only on loopback.
+ * - Redirect URIs as judged by redirect-uris.ts (plain http only on loopback, OAuth 2.1 §7.5.1).
  * - RFC 8252 §7.3: a native app's loopback redirect may use any port. oidc-provider applies that
  *   to clients registered as `application_type: native`; MCP clients rarely send the field, so a
  *   registration whose redirect URIs are all http loopback and that names no type is native.
@@ -74,8 +67,9 @@ function registrationMetadataValidator(errors: OidcProviderModule['errors'], ctx
   }
   if (key !== 'software_id' || ctx?.oidc?.route !== 'registration') return;
   const uris = Array.isArray(metadata.redirect_uris) ? (metadata.redirect_uris as unknown[]) : [];
-  if (uris.some((uri) => typeof uri === 'string' && uri.startsWith('http:') && !isLoopbackHttp(uri))) {
-    throw new errors.InvalidClientMetadata('redirect_uris must use https, except loopback addresses (http://127.0.0.1, http://[::1], http://localhost)');
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new errors.InvalidClientMetadata(problem);
   }
   if (ctx.oidc.body?.application_type === undefined && uris.length > 0 && uris.every(isLoopbackHttp)) metadata.application_type = 'native';
 }
@@ -160,7 +154,7 @@ export function createProvider(lib: OidcProviderModule, settings: ProviderSettin
     expiresWithSession: async () => false,
     ttl: { ...TTL },
     clientBasedCORS: (_ctx: unknown, origin: string, client: ClientModel) =>
-      client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
+      client.redirectUris.some((uri) => redirectOrigin(uri) === origin),
     renderError,
   };
   const provider = new lib.default(settings.issuer, configuration);
