@@ -7,6 +7,7 @@ import { conversationTools } from './conversations.js';
 import { customAttributeTools } from './custom-attributes.js';
 import { annotationsFor, type AnyTool, type ToolAnnotations } from './define.js';
 import { knowledgeTools } from './knowledge.js';
+import { portableSchema } from './portable-schema.js';
 import { reservationTools } from './reservations.js';
 import { skillTools } from './skills.js';
 import { ticketTools } from './tickets.js';
@@ -53,9 +54,10 @@ export interface ToolRegistry {
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  // draft-07 is what MCP 2025-06-18 clients (and the SDK's validator) expect.
+  // draft-07 is what MCP 2025-06-18 clients (and the SDK's validator) expect; portable so that
+  // hosts mapping it onto a single-`type` dialect keep every tool and every constraint.
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-7', unrepresentable: 'any' });
-  return rest;
+  return portableSchema(rest);
 }
 
 /** Built once at start-up: JSON schemas are computed here, not per request. */
