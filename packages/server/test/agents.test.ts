@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
 import { createAgent, deleteAgent, getAgent, listAgents, patchAgent } from '../src/tools/agents.js';
-import type { Workspace } from '../src/tools/define.js';
 import { collectPages } from './collect-pages.js';
 import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
 import { createContact, patchContact, searchContacts, sendContactMessage } from '../src/tools/contacts.js';
-import type { ToolContext, Workspace } from '../src/tools/define.js';
+import type { ToolContext } from '../src/tools/define.js';
 import { call, callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;

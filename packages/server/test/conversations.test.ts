@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
 import type { Channel, ConversationStatus } from '../src/store/schema.js';
-import type { Workspace } from '../src/tools/define.js';
 import {
   getConversation,
   listConversationMessages,

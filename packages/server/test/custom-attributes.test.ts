@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
-import type { Workspace } from '../src/tools/define.js';
 import {
   getContactCustomAttributes,
   listCustomAttributes,

@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { enqueueDelivery } from '../src/delivery/outbox.js';
 import { DELIVERY_ID_HEADER, SIGNATURE_HEADER, startDeliveryWorker } from '../src/delivery/worker.js';
 import { newId, nowIso } from '../src/ids.js';
-import type { Workspace } from '../src/tools/define.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
 
 const SECRET = 'test-secret';

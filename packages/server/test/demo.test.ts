@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../src/auth/passwords.js';
+import { normalizeEmail, normalizePhone } from '../src/core/normalize.js';
 import { seedDemo, type DemoResult } from '../src/demo/seed.js';
 import { FIRST_NAMES, LAST_NAMES, asciiFold } from '../src/demo/names.js';
 import { streamRng } from '../src/demo/random.js';
 import { childPath } from '../src/knowledge/chunking.js';
 import { previewOf } from '../src/messaging/delivery.js';
 import { parseSearchQuery } from '../src/store/search.js';
-import { normalizeEmail, normalizePhone } from '../src/tools/contacts.js';
 import { createTestStore, type TestStore } from './helpers.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ToolError } from '../src/core/errors.js';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { defineTool } from '../src/tools/define.js';
-import { ToolError } from '../src/tools/errors.js';
 import { executeTool } from '../src/tools/execute.js';
 import { pruneIdempotencyKeys } from '../src/tools/idempotency.js';
 import { idempotencyKeySchema, workspaceIdSchema } from '../src/tools/schemas.js';
-import type { Workspace } from '../src/tools/define.js';
 import { createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 
 // A write tool that records a setting: enough to observe exactly-once behaviour on a real table.

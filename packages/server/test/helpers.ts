@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Credential } from '../src/auth/credential.js';
+import { workspaceResolver, type Workspace } from '../src/core/workspace-access.js';
 import { newId, nowIso } from '../src/ids.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import type { Store } from '../src/store/store.js';
-import type { AnyTool, ToolContext, Workspace } from '../src/tools/define.js';
-import { executeTool, type CallToolResult } from '../src/tools/execute.js';
-import { workspaceResolver } from '../src/tools/workspace-access.js';
+import type { AnyTool, ToolContext } from '../src/tools/define.js';
+import { executeTool } from '../src/tools/execute.js';
+import { createRegistry, type ToolRegistry } from '../src/tools/registry.js';
+import type { CallToolResult } from '../src/tools/result.js';
 import { TEST_DATABASE_URL, createPostgresTestStore } from './test-database.js';
 
 export interface TestStore {
@@ -62,14 +64,19 @@ export function credentialFor(workspaces: Workspace[], access: Credential['acces
   };
 }
 
+let catalog: ToolRegistry | undefined;
+
+/** A tool context serving the whole catalog unless `overrides.servedTools` says otherwise. */
 export function testContext(store: Store, credential: Credential, overrides: Partial<ToolContext> = {}): ToolContext {
+  catalog ??= createRegistry();
   return {
     store,
     credential,
-    workspace: workspaceResolver(store, credential),
+    workspace: workspaceResolver(store.db, credential),
     cursorKey: Buffer.alloc(32, 7),
     idempotencyKeyHeader: undefined,
     now: () => new Date(),
+    servedTools: catalog.served,
     ...overrides,
   };
 }

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { hashPassword } from '../src/auth/passwords.js';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId, nowIso } from '../src/ids.js';
 import { createConduitServer, type ConduitServer, type ConduitServerOptions } from '../src/server.js';
 import type { Store } from '../src/store/store.js';
-import type { Workspace } from '../src/tools/define.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
 
 /** Drives the OAuth pages and endpoints with plain fetch, the way a browser without JavaScript would. */

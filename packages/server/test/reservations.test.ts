@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
-import type { Workspace } from '../src/tools/define.js';
 import { getReservation, listReservations, toMajorUnits } from '../src/tools/reservations.js';
 import { collectPages } from './collect-pages.js';
 import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';

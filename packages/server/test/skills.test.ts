@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
-import type { Workspace } from '../src/tools/define.js';
-import { createSkill, deleteSkill, listSkills, patchSkill, SKILL_BODY_MAX_CHARS } from '../src/tools/skills.js';
+import { createRegistry } from '../src/tools/registry.js';
+import { reservationTools } from '../src/tools/reservations.js';
+import { createSkill, deleteSkill, listSkills, patchSkill, SKILL_BODY_MAX_CHARS, skillTools } from '../src/tools/skills.js';
 import { collectPages } from './collect-pages.js';
 import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 
@@ -174,6 +176,25 @@ describe('skill writes', () => {
     );
     const row = await t.store.db.selectFrom('skills').selectAll().where('id', '=', target.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ body: target.body, updated_at: target.updated_at });
+  });
+
+  it('checks allowed_tools against the registry serving the call: a subset refuses the tools it does not serve', async () => {
+    const subset = createRegistry([...skillTools, ...reservationTools]);
+    const ctx = testContext(t.store, credentialFor([acme]), { servedTools: subset.served });
+    const error = await callError(
+      createSkill,
+      { workspace_id: acme.id, name: 'Subset', body: 'x', allowed_tools: ['list_reservations', 'list_contacts', 'list_helpdesk_tickets'] },
+      ctx,
+    );
+    expect(error).toMatch(/^invalid_argument: allowed_tools: "list_contacts", "list_helpdesk_tickets" are not tools of this server/);
+    // The alias's tool is not served either, so there is nothing to point to.
+    expect(error).not.toContain('(use "list_tickets")');
+    const created = await callOk<Skill>(
+      createSkill,
+      { workspace_id: acme.id, name: 'Subset', body: 'x', allowed_tools: ['list_reservations', 'get_reservation'] },
+      ctx,
+    );
+    expect(created.allowed_tools).toEqual(['list_reservations', 'get_reservation']);
   });
 
   it('keeps skill names unique per workspace, ignoring case', async () => {

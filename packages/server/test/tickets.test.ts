@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
 import type { Channel, Priority, TicketStatus, WaitingOn } from '../src/store/schema.js';
-import type { Workspace } from '../src/tools/define.js';
 import { getTicket, listTicketMessages, listTickets, searchTickets, sendTicketMessage } from '../src/tools/tickets.js';
 import { collectPages } from './collect-pages.js';
 import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';

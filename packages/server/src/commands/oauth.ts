@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { withStore, withStoreOptions, type StoreOptions } from './context.js';
-import { normalizeEmail } from '../oauth/accounts.js';
+import { normalizeEmail } from '../core/normalize.js';
 import { listGrants, revokeGrants } from '../oauth/grants.js';
 
 /** `conduit-mcp-server oauth grants|revoke`: see and cut off OAuth connections. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { hashPassword } from '../auth/passwords.js';
+import { normalizeEmail } from '../core/normalize.js';
 import { base32, newId, nowIso } from '../ids.js';
 import type { WorkspaceRole } from '../store/schema.js';
 import { resolveWorkspaceIds, withStore, withStoreOptions, type StoreOptions } from './context.js';
@@ -44,7 +45,7 @@ export function usersCommand(): Command {
       .addOption(new Option('--role <role>', 'role in those workspaces').choices(['owner', 'admin', 'member']).default('member'))
       .option('--password-stdin', 'read the password from standard input instead of generating one'),
   ).action(async (opts: StoreOptions & { email: string; name?: string; workspace: string[]; role: WorkspaceRole; passwordStdin?: boolean }) => {
-    const email = opts.email.trim().toLowerCase();
+    const email = normalizeEmail(opts.email);
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new Error(`invalid email "${opts.email}"`);
     const generated = !opts.passwordStdin;
     const password = generated ? base32(randomBytes(12)) : await readStdin();

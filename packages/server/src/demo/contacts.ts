@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import { normalizeEmail, normalizePhone } from '../tools/contacts.js';
+import { normalizeEmail, normalizePhone } from '../core/normalize.js';
 import { rngFor, type WorkspaceSeed } from './context.js';
 import { contactAt } from './people.js';
 import type { AttributeRef } from './setup.js';
 
-/** Normalised columns computed by the contact tools' own functions, so search finds demo contacts. */
+/** Normalised columns computed by the same functions the contact tools use, so search finds demo contacts. */
 function orNull(value: string | null, normalize: (text: string) => string): string | null {
   return value === null ? null : normalize(value);
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { canWrite, type Credential } from '../auth/credential.js';
+import { workspaceResolver } from '../core/workspace-access.js';
 import {
   JSONRPC,
   jsonRpcMessageSchema,
@@ -13,7 +14,6 @@ import {
 import type { Store } from '../store/store.js';
 import { isWriteKind, type ToolContext } from '../tools/define.js';
 import type { ToolRegistry } from '../tools/registry.js';
-import { workspaceResolver } from '../tools/workspace-access.js';
 import { BodyTooLargeError, CLOSE_CONNECTION, readBody } from './body.js';
 import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
@@ -154,10 +154,11 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
   const context = (): ToolContext => ({
     store: deps.store,
     credential,
-    workspace: workspaceResolver(deps.store, credential),
+    workspace: workspaceResolver(deps.store.db, credential),
     cursorKey: deps.cursorKey,
     idempotencyKeyHeader: singleHeader(req, 'idempotency-key'),
     now: () => new Date(),
+    servedTools: deps.registry.served,
   });
   const started = process.hrtime.bigint();
   let outcome = 'ok';
@@ -198,7 +199,7 @@ async function rateLimitKey(message: JsonRpcRequest, credential: Credential, dep
   const args = message.method === 'tools/call' ? message.params?.arguments : undefined;
   const workspaceId = args && typeof args === 'object' ? (args as Record<string, unknown>).workspace_id : undefined;
   if (typeof workspaceId === 'string') {
-    const workspace = await workspaceResolver(deps.store, credential)(workspaceId).catch(() => null);
+    const workspace = await workspaceResolver(deps.store.db, credential)(workspaceId).catch(() => null);
     if (workspace) return `ws:${workspace.id}`;
   }
   return `cred:${credential.id}`;

@@ -1,7 +1,7 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { invalidArgument, notFound, ToolError } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { Database, KnowledgeNodesTable } from '../store/schema.js';
-import { invalidArgument, notFound, ToolError } from '../tools/errors.js';
 import { chunkBody } from './chunking.js';
 
 /**

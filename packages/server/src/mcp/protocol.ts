@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ToolContext } from '../tools/define.js';
-import { executeTool, type CallToolResult } from '../tools/execute.js';
+import { executeTool } from '../tools/execute.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import type { CallToolResult } from '../tools/result.js';
 
 /**
  * The MCP methods this server answers, as a stateless JSON-RPC dispatcher. We answer them

@@ -1,8 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import { z } from 'zod';
 import type { Credential } from '../auth/credential.js';
+import { invalidArgument } from '../core/errors.js';
 import type { Channel, ContactsTable, Database, SendersTable } from '../store/schema.js';
-import { invalidArgument } from '../tools/errors.js';
 
 /**
  * What every send needs besides the message itself: who it goes to, who it comes from and
@@ -11,13 +10,6 @@ import { invalidArgument } from '../tools/errors.js';
 
 /** Longest body a send accepts: longer than any channel delivers in one message, short enough to review. */
 export const MAX_BODY_CHARS = 10_000;
-
-export const messageBodySchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(MAX_BODY_CHARS)
-  .describe(`The message text (1-${MAX_BODY_CHARS} characters after trimming). Sent exactly as written.`);
 
 const PREVIEW_CHARS = 140;
 

@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { invalidArgument, notFound } from '../core/errors.js';
 import { enqueueDelivery } from '../delivery/outbox.js';
 import { newId } from '../ids.js';
 import type { Channel, ContactsTable, ConversationsTable, Database, MessagesTable } from '../store/schema.js';
-import { invalidArgument, notFound } from '../tools/errors.js';
 import { contactAddress, previewOf, resolveSender, type OutboundAuthor, type SenderRow } from './delivery.js';
 
 export type ConversationRow = Selectable<ConversationsTable>;

@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
+import { invalidArgument } from '../core/errors.js';
 import { enqueueDelivery } from '../delivery/outbox.js';
 import { newId } from '../ids.js';
 import type { Channel, ContactsTable, Database, TicketMessagesTable, TicketsTable } from '../store/schema.js';
-import { invalidArgument } from '../tools/errors.js';
 import { contactAddress, resolveSender, type OutboundAuthor, type SenderRow } from './delivery.js';
 
 export type TicketRow = Selectable<TicketsTable>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { normalizeEmail } from '../core/normalize.js';
 import type { Store } from '../store/store.js';
 import { hit, peek, reset, type Limit } from './rate-limit.js';
 
@@ -18,10 +19,6 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
 };
 
 export type LoginOutcome = { ok: true; userId: string } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'throttled'; retryAfter: number };
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
 
 let dummyHash: Promise<string> | undefined;
 

@@ -1,9 +1,9 @@
 import type { Selectable, Updateable } from 'kysely';
 import { z } from 'zod';
+import { invalidArgument, notFound } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { AgentsTable } from '../store/schema.js';
 import { defineTool, type ToolContext } from './define.js';
-import { invalidArgument, notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
 import { channelSchema, idempotencyKeySchema, idSchema, jsonArray, timestampOut, workspaceIdSchema } from './schemas.js';
 import { assertNameFree, unique } from './unique-name.js';

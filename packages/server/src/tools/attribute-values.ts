@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { invalidArgument } from '../core/errors.js';
 import type { AttributeType, Database } from '../store/schema.js';
-import { invalidArgument } from './errors.js';
 import { jsonArray } from './schemas.js';
 
 /**

@@ -1,28 +1,14 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../store/schema.js';
-import { invalidArgument, ToolError } from './errors.js';
+import { invalidArgument, ToolError } from '../core/errors.js';
+import { normalizeEmail, normalizeName, normalizePhone } from '../core/normalize.js';
 
 /**
  * Contact fields as the write tools accept them, and the derived `_norm` columns that search
  * and the per-workspace uniqueness rules work on. Kept in one place so creating and patching
- * a contact (and the demo seeder) normalise identically.
+ * a contact normalise identically (the normalizers themselves are in core/normalize.ts).
  */
-
-/** Lower-cased text for matching against the `_norm` columns. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-/** Digits only: "+1 (415) 555-0100" and "14155550100" are the same number. */
-export function normalizePhone(phone: string): string {
-  return phone.replace(/\D/g, '');
-}
-
-/** Lower-cased "first last", what name search matches against. */
-export function normalizeName(firstName: string | null, lastName: string | null): string {
-  return [firstName, lastName].filter(Boolean).join(' ').toLowerCase();
-}
 
 export const nameSchema = z.string().trim().min(1).max(100);
 

@@ -1,7 +1,9 @@
 import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
+import { invalidArgument, notFound } from '../core/errors.js';
+import { normalizePhone } from '../core/normalize.js';
 import { newId } from '../ids.js';
-import { contactAddress, messageBodySchema, outboundAuthor } from '../messaging/delivery.js';
+import { contactAddress, outboundAuthor } from '../messaging/delivery.js';
 import { appendOutboundMessage, findOrOpenConversation } from '../messaging/outbound.js';
 import type { ContactsTable } from '../store/schema.js';
 import { prepared } from '../store/prepared.js';
@@ -11,16 +13,13 @@ import {
   contactNorms,
   emailSchema,
   nameSchema,
-  normalizeEmail,
-  normalizePhone,
   phoneSchema,
   requireAnAddress,
 } from './contact-fields.js';
 import { sendConversationMessage, toMessage } from './conversations.js';
 import { defineTool, type ToolContext } from './define.js';
-import { invalidArgument, notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, flag, idempotencyKeySchema, idSchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { channelSchema, flag, idempotencyKeySchema, idSchema, messageBodySchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
 
 const contactSummary = z.object({
   id: z.string(),
@@ -172,9 +171,6 @@ export const getContact = defineTool({
 });
 
 const searchFields = ['any', 'name', 'first_name', 'last_name', 'email', 'phone', 'whatsapp'] as const;
-
-// Defined with the other contact field rules; re-exported for existing importers.
-export { normalizeEmail, normalizePhone };
 
 function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,13 +1,13 @@
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { messageBodySchema, outboundAuthor } from '../messaging/delivery.js';
+import { invalidArgument, notFound } from '../core/errors.js';
+import { outboundAuthor } from '../messaging/delivery.js';
 import { appendOutboundMessage, type ConversationRow, type MessageRow } from '../messaging/outbound.js';
 import type { ContactsTable } from '../store/schema.js';
 import { parseSearchQuery } from '../store/search.js';
 import { defineTool, type ToolContext } from './define.js';
-import { invalidArgument, notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, idempotencyKeySchema, idSchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { channelSchema, idempotencyKeySchema, idSchema, messageBodySchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
 
 const conversationStatusSchema = z.enum(['open', 'snoozed', 'closed']);
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { invalidArgument } from '../core/errors.js';
 import { applyAttributeValues, attributePatchSchema, resolveAttributePatch } from './attribute-values.js';
 import { contactAttributes, loadContact } from './contacts.js';
 import { defineTool, type AnyTool } from './define.js';
-import { invalidArgument } from './errors.js';
 import { decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
 import { idempotencyKeySchema, idSchema, jsonArray, workspaceIdSchema } from './schemas.js';
 

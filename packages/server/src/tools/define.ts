@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Credential } from '../auth/credential.js';
+import type { Workspace } from '../core/workspace-access.js';
 import type { Store } from '../store/store.js';
-import type { WorkspacesTable } from '../store/schema.js';
 
 /**
  * What a tool does to the world. The kind decides the four MCP annotations (see
@@ -35,7 +35,16 @@ export function isWriteKind(kind: ToolKind): boolean {
   return kind !== 'read';
 }
 
-export type Workspace = Pick<WorkspacesTable, 'id' | 'slug' | 'name'>;
+/**
+ * The tools of the registry serving a call, so a handler that names tools (a skill's
+ * allowed_tools) checks against what this server really offers, not the whole catalog.
+ */
+export interface ServedTools {
+  /** Names as tools/list shows them. */
+  readonly names: ReadonlySet<string>;
+  /** Names accepted by tools/call for a served tool, and the listed name each stands for. */
+  readonly aliases: ReadonlyMap<string, string>;
+}
 
 /** Everything a handler may use. Built per call by the MCP layer. */
 export interface ToolContext {
@@ -49,6 +58,8 @@ export interface ToolContext {
   idempotencyKeyHeader: string | undefined;
   /** Server-side time, injectable so tests can fix "now". */
   now(): Date;
+  /** The tools the serving registry offers. */
+  servedTools: ServedTools;
 }
 
 // Handlers see the parsed (defaulted) input and must return something the output schema accepts.

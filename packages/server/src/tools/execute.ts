@@ -1,18 +1,11 @@
 import type { z } from 'zod';
 import { canWrite } from '../auth/credential.js';
+import { ToolError } from '../core/errors.js';
+import { workspaceResolver } from '../core/workspace-access.js';
 import { isUniqueViolation } from '../store/errors.js';
 import { isWriteKind, type AnyTool, type ToolContext } from './define.js';
-import { ToolError } from './errors.js';
 import { findReplay, lockIdempotencyKey, pickIdempotencyKey, remember, requestHash } from './idempotency.js';
-import { workspaceResolver } from './workspace-access.js';
-
-/** The result of tools/call as MCP defines it (2025-06-18). */
-export interface CallToolResult {
-  content: Array<{ type: 'text'; text: string }>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  _meta?: Record<string, unknown>;
-}
+import { errorResult, successResult, type CallToolResult } from './result.js';
 
 /** Describes zod issues as one sentence naming each bad argument. */
 export function describeIssues(error: z.ZodError): string {
@@ -20,22 +13,6 @@ export function describeIssues(error: z.ZodError): string {
     .slice(0, 5)
     .map((issue) => `${issue.path.length ? issue.path.join('.') : 'arguments'}: ${issue.message}`)
     .join('; ');
-}
-
-/**
- * Error results carry no structuredContent: clients validate structuredContent against the
- * tool's outputSchema even on errors. The machine-readable code travels in `_meta` instead.
- */
-export function errorResult(error: ToolError): CallToolResult {
-  return {
-    content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
-    isError: true,
-    _meta: { 'conduit/error': { code: error.code, ...(error.details ?? {}) } },
-  };
-}
-
-export function successResult(output: Record<string, unknown>): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
 }
 
 /**
@@ -110,7 +87,7 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
       const store = { ...ctx.store, db: trx };
       // Resolving the workspace again through ctx.store would wait for the connection this
       // transaction holds (SQLite has one) and never return; it was resolved above.
-      const resolve = workspaceResolver(store, ctx.credential);
+      const resolve = workspaceResolver(trx, ctx.credential);
       const inTransaction = async (idOrSlug: string) =>
         idOrSlug === workspace.id || idOrSlug === workspace.slug ? workspace : resolve(idOrSlug);
       const result = await run(tool, args, { ...ctx, store, workspace: inTransaction });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { ToolError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
 import type { Dialect } from '../store/store.js';
-import { ToolError } from './errors.js';
-import type { CallToolResult } from './execute.js';
+import type { CallToolResult } from './result.js';
 
 /** How long a key is remembered. TOOLS.md promises at least 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

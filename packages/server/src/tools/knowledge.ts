@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { invalidArgument, notFound } from '../core/errors.js';
 import { childPath } from '../knowledge/chunking.js';
 import { matchingSentences, phraseQuery } from '../knowledge/matches.js';
 import {
@@ -16,7 +17,6 @@ import {
 import { newId } from '../ids.js';
 import { parseSearchQuery, type RankKey, type SearchQuery } from '../store/search.js';
 import { defineTool, type AnyTool, type ToolContext } from './define.js';
-import { invalidArgument, notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
 import { idempotencyKeySchema, idSchema, timestampOut, workspaceIdSchema } from './schemas.js';
 

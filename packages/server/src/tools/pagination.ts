@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from '../core/errors.js';
 
 export const limitSchema = z
   .number()

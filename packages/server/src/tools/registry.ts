@@ -5,7 +5,7 @@ import { callTools } from './calls.js';
 import { contactTools } from './contacts.js';
 import { conversationTools } from './conversations.js';
 import { customAttributeTools } from './custom-attributes.js';
-import { annotationsFor, type AnyTool, type ToolAnnotations } from './define.js';
+import { annotationsFor, type AnyTool, type ServedTools, type ToolAnnotations } from './define.js';
 import { knowledgeTools } from './knowledge.js';
 import { portableSchema } from './portable-schema.js';
 import { reservationTools } from './reservations.js';
@@ -50,6 +50,8 @@ export interface ListedTool {
 export interface ToolRegistry {
   readonly tools: readonly AnyTool[];
   readonly listed: readonly ListedTool[];
+  /** What tool contexts of this registry's calls carry as `servedTools`. */
+  readonly served: ServedTools;
   get(name: string): AnyTool | undefined;
 }
 
@@ -67,9 +69,13 @@ export function createRegistry(tools: readonly AnyTool[] = allTools): ToolRegist
     if (byName.has(tool.name)) throw new Error(`duplicate tool name ${tool.name}`);
     byName.set(tool.name, tool);
   }
+  const aliases = new Map<string, string>();
   for (const [alias, target] of Object.entries(TOOL_ALIASES)) {
     const tool = byName.get(target);
-    if (tool) byName.set(alias, tool);
+    if (tool) {
+      byName.set(alias, tool);
+      aliases.set(alias, target);
+    }
   }
   const listed = tools.map((tool) => ({
     name: tool.name,
@@ -79,5 +85,6 @@ export function createRegistry(tools: readonly AnyTool[] = allTools): ToolRegist
     outputSchema: jsonSchema(tool.output, 'output'),
     annotations: annotationsFor(tool.kind, tool.title),
   }));
-  return { tools, listed, get: (name) => byName.get(name) };
+  const served = { names: new Set(tools.map((tool) => tool.name)), aliases };
+  return { tools, listed, served, get: (name) => byName.get(name) };
 }

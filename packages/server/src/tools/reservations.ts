@@ -1,8 +1,8 @@
 import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
+import { notFound } from '../core/errors.js';
 import type { ReservationsTable } from '../store/schema.js';
 import { defineTool } from './define.js';
-import { notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
 import { dateSchema, idSchema, timestampOut, workspaceIdSchema } from './schemas.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BODY_CHARS } from '../messaging/delivery.js';
 
 /** Argument schemas shared by several tool surfaces. */
 
@@ -41,6 +42,14 @@ export const idempotencyKeySchema = z
   .describe(
     'A unique key (e.g. a UUID) per logical write. Retrying with the same key and arguments replays the first result instead of writing again. Strongly recommended on every send.',
   );
+
+/** The text of a send: conversation, contact and ticket messages accept the same. */
+export const messageBodySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_BODY_CHARS)
+  .describe(`The message text (1-${MAX_BODY_CHARS} characters after trimming). Sent exactly as written.`);
 
 export const channelSchema = z.enum(['sms', 'email', 'whatsapp', 'webchat', 'voice']);
 

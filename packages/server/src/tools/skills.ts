@@ -1,9 +1,9 @@
 import type { Selectable, Updateable } from 'kysely';
 import { z } from 'zod';
+import { invalidArgument, notFound } from '../core/errors.js';
 import { newId } from '../ids.js';
 import type { SkillsTable } from '../store/schema.js';
-import { defineTool, type ToolContext } from './define.js';
-import { invalidArgument, notFound } from './errors.js';
+import { defineTool, type ServedTools, type ToolContext } from './define.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
 import { flag, idempotencyKeySchema, idSchema, jsonArray, timestampOut, workspaceIdSchema } from './schemas.js';
 import { assertNameFree, unique } from './unique-name.js';
@@ -59,16 +59,17 @@ const allowedToolsSchema = z
 const tagsSchema = z.array(z.string().trim().min(1).max(50)).max(20).describe('Free-form labels. Replaces the whole list.');
 
 /**
- * allowed_tools must name tools of this server's catalog: a misspelt name would silently grant
- * nothing. registry.ts imports this module, so the catalog is loaded when a handler runs, by
- * which time every module has finished loading, rather than through a static import cycle.
+ * allowed_tools must name tools this server serves (a registry may serve a subset of the
+ * catalog): a misspelt or unserved name would silently grant nothing. An alias is refused too,
+ * naming the tool it stands for, so a skill lists each tool under the one name tools/list shows.
  */
-async function checkToolNames(names: string[]): Promise<void> {
-  const { allTools, TOOL_ALIASES } = await import('./registry.js');
-  const known = new Set(allTools.map((tool) => tool.name));
-  const unknown = names.filter((name) => !known.has(name));
+function checkToolNames(served: ServedTools, names: string[]): void {
+  const unknown = names.filter((name) => !served.names.has(name));
   if (unknown.length > 0) {
-    const described = unknown.map((name) => (TOOL_ALIASES[name] ? `"${name}" (use "${TOOL_ALIASES[name]}")` : `"${name}"`));
+    const described = unknown.map((name) => {
+      const target = served.aliases.get(name);
+      return target ? `"${name}" (use "${target}")` : `"${name}"`;
+    });
     throw invalidArgument(
       `allowed_tools: ${described.join(', ')} ${unknown.length === 1 ? 'is not a tool' : 'are not tools'} of this server; use names from tools/list.`,
       { field: 'allowed_tools', unknown_tools: unknown },
@@ -133,7 +134,7 @@ export const createSkill = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const allowedTools = unique(args.allowed_tools);
-    await checkToolNames(allowedTools);
+    checkToolNames(ctx.servedTools, allowedTools);
     assertNameFree('skill', await skillNames(ctx, workspace.id), args.name);
     const now = ctx.now().toISOString();
     const id = newId('sk');
@@ -189,7 +190,7 @@ export const patchSkill = defineTool({
     }
     if (args.allowed_tools !== undefined) {
       const allowedTools = unique(args.allowed_tools);
-      await checkToolNames(allowedTools);
+      checkToolNames(ctx.servedTools, allowedTools);
       changes.allowed_tools = JSON.stringify(allowedTools);
     }
     if (args.body !== undefined) changes.body = args.body;

@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { messageBodySchema, outboundAuthor } from '../messaging/delivery.js';
+import { invalidArgument, notFound } from '../core/errors.js';
+import { outboundAuthor } from '../messaging/delivery.js';
 import { appendTicketMessage, type TicketMessageRow, type TicketRow } from '../messaging/ticket-reply.js';
 import type { TicketStatus } from '../store/schema.js';
 import { parseSearchQuery } from '../store/search.js';
 import { defineTool, type ToolContext } from './define.js';
-import { invalidArgument, notFound } from './errors.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, flag, idempotencyKeySchema, idSchema, jsonArray, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { channelSchema, flag, idempotencyKeySchema, idSchema, jsonArray, messageBodySchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
 
 const ticketStatusSchema = z.enum(['new', 'pending', 'resolved', 'closed']);
 const waitingOnSchema = z.enum(['team', 'customer', 'third_party', 'none']);

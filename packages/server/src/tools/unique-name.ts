@@ -1,4 +1,4 @@
-import { ToolError } from './errors.js';
+import { ToolError } from '../core/errors.js';
 
 /**
  * Agents and skills are picked by name in conversation ("turn on the Billing Assistant"), so a

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { noWorkspacesError } from '../core/workspace-access.js';
 import { defineTool } from './define.js';
-import { ToolError } from './errors.js';
 import { channelSchema, flag, workspaceIdSchema } from './schemas.js';
 
 const workspaceOut = z.object({
@@ -21,10 +21,7 @@ export const listWorkspaces = defineTool({
   async handler(_args, ctx) {
     const ids = [...ctx.credential.workspaceIds];
     if (ids.length === 0) {
-      throw new ToolError(
-        'forbidden',
-        'This credential is valid but not scoped to any workspace. For OAuth, reconnect and grant at least one workspace during consent; for API tokens, attach the token to a workspace.',
-      );
+      throw noWorkspacesError();
     }
     const rows = await ctx.store.db
       .selectFrom('workspaces')
