@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** No stored credentials: bridges use CONDUIT_API_TOKEN, --header, or nothing. */
@@ -89,7 +90,13 @@ export interface BridgeClient {
 }
 
 /** The MCP SDK client, talking stdio to a bridge process it spawns (as a desktop MCP host does). */
-export async function connectBridge(args: string[], env: Record<string, string | undefined> = {}, clientName = 'bridge-test'): Promise<BridgeClient> {
+export async function connectBridge(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  clientName = 'bridge-test',
+  capabilities: ClientCapabilities = { elicitation: {} },
+  setup?: (client: Client) => void,
+): Promise<BridgeClient> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [bridgeBin(), ...args],
@@ -98,7 +105,9 @@ export async function connectBridge(args: string[], env: Record<string, string |
   });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: clientName, version: '9.9.9' }, { capabilities: { elicitation: {} } });
+  const client = new Client({ name: clientName, version: '9.9.9' }, { capabilities });
+  // Handlers that must be in place before the first message arrives (notifications can follow initialize at once).
+  setup?.(client);
   await client.connect(transport);
   return { client, transport, stderr: () => stderr, close: () => client.close() };
 }

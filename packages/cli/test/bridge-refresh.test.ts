@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBridge } from '../src/bridge/run.js';
-import { LoginRequiredError, type TokenSource } from '../src/bridge/token-source.js';
+import { LoginRequiredError } from '../src/auth/errors.js';
+import type { TokenSource } from '../src/bridge/token-source.js';
 import { INITIALIZE, startPeer, type Peer } from './bridge-harness.js';
 
 // The relay with a TokenSource whose access token expires mid-session, against the real peer
@@ -20,12 +21,14 @@ function inProcessBridge(tokenSource: TokenSource) {
   const output = new PassThrough();
   const answers = new Map<unknown, (message: Record<string, unknown>) => void>();
   let buffered = '';
+  const notifications: Array<Record<string, unknown>> = [];
   output.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     let newline = buffered.indexOf('\n');
     while (newline !== -1) {
       const message = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
       buffered = buffered.slice(newline + 1);
+      if (message.id === undefined) notifications.push(message);
       answers.get(message.id)?.(message);
       newline = buffered.indexOf('\n');
     }
@@ -43,6 +46,7 @@ function inProcessBridge(tokenSource: TokenSource) {
       return answer;
     },
     notify: (message: unknown) => input.write(`${JSON.stringify(message)}\n`),
+    notifications: () => notifications,
     async stop() {
       await bridge.shutdown('test done');
       return exit;
@@ -78,23 +82,24 @@ describe('an access token that expires mid-session', { timeout: 30_000 }, () => 
     expect(await bridge.stop()).toBe(0);
   });
 
-  it('answers with an error naming `conduit-mcp login` when the refresh is refused', async () => {
+  it('when the refresh is refused: lists only conduit_sign_in, tells the client the tools changed, and answers calls with what happened', async () => {
     await peer.admin('tokens', { accept: ['access-1'] });
     const source: TokenSource = {
       token: async () => 'access-1',
       refresh: async () => {
-        throw new LoginRequiredError('The refresh token was revoked.');
+        throw new LoginRequiredError(peer.mcpUrl, 'The refresh token was revoked.', 'Put a new token in TEST_TOKEN.');
       },
     };
     const bridge = inProcessBridge(source);
     expect((await bridge.request(INITIALIZE)).result).toBeDefined();
+    bridge.notify({ jsonrpc: '2.0', method: 'notifications/initialized' });
     await peer.admin('tokens', { accept: ['access-9'] });
-    const answer = await bridge.request({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-    expect(answer.error).toMatchObject({
-      code: -32010,
-      data: { reason: 'login_required', command: `npx conduit-mcp login --url ${peer.mcpUrl}` },
-    });
-    expect((answer.error as { message: string }).message).toMatch(/^The refresh token was revoked\. Run `npx conduit-mcp login --url /);
-    await bridge.stop();
+    const call = await bridge.request({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_thing', arguments: { workspace_id: 'w', thing_id: 't' } } });
+    expect(call.result).toMatchObject({ isError: true });
+    expect(JSON.stringify(call.result)).toContain('The refresh token was revoked. Put a new token in TEST_TOKEN. get_thing was not sent to the server.');
+    expect(bridge.notifications()).toContainEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    const list = await bridge.request({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    expect((list.result as { tools: Array<{ name: string }> }).tools.map((t) => t.name)).toEqual(['conduit_sign_in']);
+    expect(await bridge.stop()).toBe(0);
   });
 });

@@ -5,7 +5,8 @@ import { retryAfterMs } from '../src/bridge/http.js';
 import { OptionError, parseHeader, resolveBridgeOptions } from '../src/bridge/options.js';
 import { ToolPolicy, type ListedTool } from '../src/bridge/policy.js';
 import { parseSse } from '../src/bridge/sse.js';
-import { loginCommand, singleFlight } from '../src/bridge/token-source.js';
+import { singleFlight } from '../src/bridge/token-source.js';
+import { loginCommand } from '../src/auth/login-command.js';
 
 async function events(chunks: string[]) {
   async function* source() {
@@ -155,9 +156,11 @@ describe('token sources', () => {
     expect(calls).toBe(1);
   });
 
-  it('names the login command as the user types it', () => {
-    expect(loginCommand('https://api.conduit.ai/v1/mcp', 'https://api.conduit.ai/v1/mcp')).toBe('npx conduit-mcp login');
-    expect(loginCommand('http://127.0.0.1:8787/v1/mcp', 'https://api.conduit.ai/v1/mcp')).toBe('npx conduit-mcp login --url http://127.0.0.1:8787/v1/mcp');
+  it('names the login command as the user types it: through npx when started by npx, --url unless the hosted endpoint', () => {
+    expect(loginCommand('https://api.conduit.ai/v1/mcp', { npm_command: 'exec' })).toBe('npx conduit-mcp login');
+    expect(loginCommand('http://127.0.0.1:8787/v1/mcp', { npm_command: 'exec' })).toBe('npx conduit-mcp login --url http://127.0.0.1:8787/v1/mcp');
+    expect(loginCommand('https://api.conduit.ai/v1/mcp', {})).toBe('conduit-mcp login');
+    expect(loginCommand('http://127.0.0.1:8787/v1/mcp', {})).toBe('conduit-mcp login --url http://127.0.0.1:8787/v1/mcp');
   });
 });
 

@@ -1,4 +1,10 @@
-import { ElicitRequestSchema, ListResourcesResultSchema, LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema,
+  ListResourcesResultSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectBridge, startPeer, type BridgeClient, type Peer } from './bridge-harness.js';
 
@@ -124,13 +130,22 @@ describe('sessions and failures', { timeout: 30_000 }, () => {
     expect((await peer.state()).requests.map((r) => r.method)).toEqual(['tools/call', 'initialize', 'notifications/initialized', 'tools/call']);
   });
 
-  it('answers 401 with an error that names `conduit-mcp login` when the token cannot be refreshed', async () => {
+  it('a rejected CONDUIT_API_TOKEN: says so and what to do (a new token, or login), and serves conduit_sign_in', async () => {
     const { client } = await bridge();
+    const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
     await peer.admin('tokens', { accept: ['some-other-token'] });
-    const error = await client.callTool({ name: 'list_workspaces', arguments: {} }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(McpError);
-    expect((error as McpError).code).toBe(-32010);
-    expect((error as McpError).message).toContain(`npx conduit-mcp login --url ${peer.mcpUrl}`);
+    const result = await client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toBe(
+      `sign_in_required: The server rejected the API token in CONDUIT_API_TOKEN (expired, revoked, or made for another server). ` +
+        `Put a new API token in CONDUIT_API_TOKEN where your MCP client starts conduit-mcp and restart it there, or remove CONDUIT_API_TOKEN and run \`conduit-mcp login --url ${peer.mcpUrl}\` in a terminal. ` +
+        'list_workspaces was not sent to the server.',
+    );
+    expect(text(result)).not.toContain('refreshed');
+    await changed;
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['conduit_sign_in']);
+    const explained = await client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(text(explained)).toContain('Signing in here cannot help: The server rejected the API token in CONDUIT_API_TOKEN');
   });
 
   it('waits out 429 Retry-After for reads, and hands writes the rate-limit error without sending them', async () => {
@@ -228,18 +243,20 @@ describe('policies', { timeout: 30_000 }, () => {
 });
 
 describe('credentials', { timeout: 30_000 }, () => {
-  it('answers initialize with an error naming `conduit-mcp login` when there is no credential, without opening a browser', async () => {
-    const error = await connectBridge(['--url', peer.mcpUrl], { CONDUIT_API_TOKEN: undefined, BROWSER: '/bin/false' }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(McpError);
-    expect((error as McpError).code).toBe(-32010);
-    expect((error as McpError).message).toContain(`Not logged in to ${peer.mcpUrl}`);
-    expect((error as McpError).message).toContain(`conduit-mcp login --url ${peer.mcpUrl}`);
+  it('with no credential: answers initialize at once with listChanged and sign-in instructions, and lists conduit_sign_in only', async () => {
+    const { client } = await connectBridge(['--url', peer.mcpUrl], { CONDUIT_API_TOKEN: undefined, BROWSER: '/bin/false' }).then((b) => (open.push(b), b));
+    expect(client.getServerCapabilities()?.tools).toEqual({ listChanged: true });
+    expect(client.getInstructions()).toContain(`Not signed in to Conduit (${peer.mcpUrl}) yet. Call the conduit_sign_in tool`);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(['conduit_sign_in']);
+    expect(tools[0]!.annotations?.readOnlyHint).toBe(true);
   });
 
-  it('uses an Authorization header given with --header instead of a stored credential', async () => {
+  it('uses an Authorization header given with --header instead of a stored credential, and says so when the server rejects it', async () => {
     const { client } = await bridge(['--header', `Authorization: Bearer ${TOKEN}`, '--header', 'X-Trace: abc'], { CONDUIT_API_TOKEN: undefined });
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    await peer.admin('tokens', { accept: ['some-other-token'] });
+    const result = await client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(text(result)).toContain('The server rejected the Authorization header given with --header (HTTP 401). Correct the --header value');
   });
 });

@@ -94,7 +94,7 @@ describe('relaying the real catalog', () => {
     expect((unknown as McpError).code).toBe(-32602);
   });
 
-  it('relays the server\'s 403 insufficient_scope for a write with a read-only token', async () => {
+  it('answers the server\'s 403 insufficient_scope for a write with a read-only token: what happened and what to do, nothing sent', async () => {
     const readOnly = execFileSync(
       process.execPath,
       [SERVER_CLI, 'tokens', 'create', '--workspace', 'acme-hotels', '--access', 'read_only', '--name', 'bridge-e2e', '--data-dir', server.dataDir],
@@ -103,9 +103,12 @@ describe('relaying the real catalog', () => {
     const { client } = await bridge([], { CONDUIT_API_TOKEN: readOnly });
     const conversation = await someConversation();
     const before = (await thread(conversation)).length;
-    const refused = await client.callTool({ name: 'send_conversation_message', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, body: 'read-only attempt' } }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(McpError);
-    expect((refused as McpError).message).toContain('insufficient_scope');
+    const refused = (await client.callTool({ name: 'send_conversation_message', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, body: 'read-only attempt' } })) as ToolResult;
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0]!.text).toBe(
+      'insufficient_scope: The server refused send_conversation_message: the credential given with CONDUIT_API_TOKEN allows reading only. ' +
+        'send_conversation_message did not run, and the bridge does not send it again by itself. Use a read_write API token there to allow writes.',
+    );
     expect((await thread(conversation)).length).toBe(before);
   });
 });

@@ -6,7 +6,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_CLI, startServer, type ServerProcess } from '../src/server-process.js';
 import { BRIDGE_CLI, callOk, connectStdio, E2E_DIR, hostEnv, type BridgeSession } from './bridge-helpers.js';
@@ -15,7 +14,7 @@ import { BRIDGE_CLI, callOk, connectStdio, E2E_DIR, hostEnv, type BridgeSession 
  * A user who signed in with OAuth (`conduit-mcp login` in headless Chromium, against the real
  * server's authorization server), then an MCP host that starts `npx conduit-mcp`: the bridge uses
  * the stored credential, refreshes it when the server stops accepting the access token mid-session
- * and when it is already expired at start, and never opens a browser itself.
+ * and when it is already expired at start, and serves conduit_sign_in once logged out.
  */
 
 const CHROMIUM_BROWSER = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'chromium-browser.mjs');
@@ -138,12 +137,19 @@ describe('the bridge on an OAuth login', () => {
     expect(stored().accessToken).not.toBe(before.accessToken);
   });
 
-  it('after logout: initialize is answered with an error naming `conduit-mcp login`, and no browser opens', async () => {
+  it('after logout: initialize still succeeds with conduit_sign_in, and the bridge opens the sign-in page by itself', async () => {
     const run = promisify(execFile);
     await run(process.execPath, [BRIDGE_CLI, 'logout', '--url', server.mcpUrl], { env: bridgeEnv() });
-    const error = await host().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(McpError);
-    expect((error as McpError).message).toContain(`conduit-mcp login --url ${server.mcpUrl}`);
-    expect(existsSync(browserMark)).toBe(false);
+    const { client } = await host();
+    expect(client.getInstructions()).toContain(`npx conduit-mcp login --url ${server.mcpUrl}`);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['conduit_sign_in']);
+    const call = (await client.callTool({ name: 'list_workspaces', arguments: {} })) as { isError?: boolean; content: Array<{ text: string }> };
+    expect(call.isError).toBe(true);
+    expect(call.content[0]!.text).toContain('list_workspaces was not sent to the server. Call conduit_sign_in');
+    // BROWSER is set, so a browser would reach the user: the bridge starts the sign-in itself.
+    await expect.poll(() => existsSync(browserMark), { timeout: 20_000, interval: 200 }).toBe(true);
+    const opened = new URL(readFileSync(browserMark, 'utf8'));
+    expect(`${opened.origin}${opened.pathname}`).toBe(`${new URL(server.mcpUrl).origin}/oauth/mcp/auth`);
+    expect(opened.searchParams.get('code_challenge_method')).toBe('S256');
   });
 });

@@ -1,7 +1,7 @@
 import { ENV_TOKEN, resolveStore, type ResolvedStore } from '../credentials/resolve.js';
 import type { Credential } from '../credentials/types.js';
 import { stderrReporter, type Reporter } from '../output.js';
-import { LoginRequiredError, NotLoggedInError } from './errors.js';
+import { LoginRequiredError, loginCommand, NotLoggedInError } from './errors.js';
 import { login, type LoginOptions } from './login.js';
 import { isFresh, refreshCredential } from './refresh.js';
 import { canonicalUrl } from './url.js';
@@ -49,7 +49,17 @@ export async function getAccessToken(resourceUrl: string, options: AccessTokenOp
     if (options.interactive) return interactiveLogin();
     throw new NotLoggedInError(url);
   }
-  if (stored.kind === 'api_token') return { token: stored.token, source: 'api_token', credential: stored };
+  if (stored.kind === 'api_token') {
+    // An API token cannot be refreshed: once the server refused it, only a new one (or a login) helps.
+    if (options.rejectedToken === stored.token) {
+      throw new LoginRequiredError(
+        url,
+        `The server rejected the API token stored for ${url} (expired or revoked).`,
+        `Store a new one with \`${loginCommand(url)} --token-stdin\`, or sign in with \`${loginCommand(url)}\`.`,
+      );
+    }
+    return { token: stored.token, source: 'api_token', credential: stored };
+  }
   const rejected = options.rejectedToken !== undefined && options.rejectedToken === stored.accessToken;
   if (!rejected && isFresh(stored)) return { token: stored.accessToken, source: 'oauth', credential: stored };
   try {

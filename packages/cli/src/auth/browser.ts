@@ -46,3 +46,15 @@ function start(program: string, args: string[], env: NodeJS.ProcessEnv): Promise
     });
   });
 }
+
+/**
+ * Whether a browser started from this process would show up in front of the user: a BROWSER is
+ * configured, or a desktop session is there (macOS and Windows, unless this is an SSH session; on
+ * Linux and the BSDs, an X11 or Wayland display). Used by the bridge, which an MCP host starts in
+ * the background, to decide whether to start the sign-in by itself.
+ */
+export function canOpenBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+  if (env.BROWSER?.trim()) return true;
+  if (platform === 'darwin' || platform === 'win32') return !(env.SSH_CONNECTION || env.SSH_CLIENT || env.SSH_TTY);
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+}

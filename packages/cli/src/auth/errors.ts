@@ -1,3 +1,7 @@
+import { loginCommand } from './login-command.js';
+
+export { loginCommand };
+
 /** Base of every error the auth layer throws on purpose; `message` is meant for the user as is. */
 export class AuthError extends Error {
   constructor(
@@ -9,10 +13,6 @@ export class AuthError extends Error {
   }
 }
 
-export function loginCommand(url: string): string {
-  return `conduit-mcp login --url ${url}`;
-}
-
 /** No credential is stored for this server (and CONDUIT_API_TOKEN is not set). */
 export class NotLoggedInError extends AuthError {
   constructor(readonly url: string) {
@@ -21,13 +21,18 @@ export class NotLoggedInError extends AuthError {
   }
 }
 
-/** A credential existed but can no longer be used (refresh refused, expired without a refresh token). */
+/**
+ * A credential existed but can no longer be used: the refresh was refused, it expired without a
+ * refresh token, or the server rejected it. `reason` says what happened; the message adds what to do
+ * (by default, the login command).
+ */
 export class LoginRequiredError extends AuthError {
   constructor(
     readonly url: string,
-    reason: string,
+    readonly reason: string,
+    readonly hint = `Run \`${loginCommand(url)}\` to sign in again.`,
   ) {
-    super('login_required', `${reason} Run \`${loginCommand(url)}\` to sign in again.`);
+    super('login_required', `${reason} ${hint}`);
     this.name = 'LoginRequiredError';
   }
 }

@@ -9,6 +9,7 @@ import { startCallbackServer, type ReceivedCallback } from './callback-server.js
 import { clientConfiguration, obtainClient, oauthErrorText, type ClientChoice } from './client.js';
 import { discoverAuthorizationServer, discoverResource } from './discovery.js';
 import { LoginError, loginCommand } from './errors.js';
+import { clearPendingLogin, publishPendingLogin, readPendingLogin } from './pending-login.js';
 import { hasScopes, selectScope } from './scopes.js';
 import { tokenFields } from './tokens.js';
 import type { BearerChallenge } from './www-authenticate.js';
@@ -29,6 +30,16 @@ export interface LoginOptions extends ClientChoice {
   timeoutMs?: number;
   /** The challenge of a 401/403 that prompted this login (its scope and resource_metadata are used). */
   challenge?: BearerChallenge;
+  /**
+   * false: when another process is already signing in to this server, do not wait for it (the
+   * lock's LockTimeoutError is thrown at once). The bridge watches the store for that login's
+   * result instead, so a user never gets a second browser tab from it.
+   */
+  waitForOtherLogin?: boolean;
+  /** Called with the sign-in page's address as soon as it is known. */
+  onAuthorizationUrl?: (authorizationUrl: string) => void;
+  /** What the browser shows once signed in (default: go back to the terminal). */
+  doneMessage?: string;
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
   store?: ResolvedStore;
@@ -64,22 +75,39 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
           return { credential: current, reused: true };
         }
       }
-      const credential = await runAuthorizationCodeFlow(options, reporter, timeoutMs);
-      await resolved.store.set(options.url, credential);
-      return { credential, reused: false };
+      try {
+        const credential = await runAuthorizationCodeFlow(options, reporter, timeoutMs, (authorizationUrl) =>
+          publishPendingLogin(resolved.configDir, options.url, authorizationUrl).catch((error: unknown) =>
+            reporter.debug(`could not publish the sign-in page for other processes: ${error instanceof Error ? error.message : String(error)}`),
+          ),
+        );
+        await resolved.store.set(options.url, credential);
+        return { credential, reused: false };
+      } finally {
+        await clearPendingLogin(resolved.configDir, options.url).catch(() => undefined);
+      }
     },
     {
-      timeoutMs: timeoutMs + 60_000,
+      timeoutMs: options.waitForOtherLogin === false ? 0 : timeoutMs + 60_000,
       staleMs: 60_000,
       onWait: (holder) => {
         waited = true;
+        if (options.waitForOtherLogin === false) return;
         reporter.info(`Another conduit-mcp login for ${options.url} is in progress${holder ? ` (pid ${holder.pid})` : ''}; waiting for it to finish…`);
+        void readPendingLogin(resolved.configDir, options.url).then((pending) => {
+          if (pending) reporter.info(`To finish that sign-in, open this URL in a browser:\n\n  ${pending.authorizationUrl}\n`);
+        });
       },
     },
   );
 }
 
-async function runAuthorizationCodeFlow(options: LoginOptions, reporter: Reporter, timeoutMs: number): Promise<OAuthCredential> {
+async function runAuthorizationCodeFlow(
+  options: LoginOptions,
+  reporter: Reporter,
+  timeoutMs: number,
+  publish: (authorizationUrl: string) => Promise<void>,
+): Promise<OAuthCredential> {
   const discovery = await discoverResource(options.url, options.challenge);
   const as = await discoverAuthorizationServer(discovery.authorizationServer);
   const scope = selectScope(options.scope, discovery, as.metadata);
@@ -100,10 +128,14 @@ async function runAuthorizationCodeFlow(options: LoginOptions, reporter: Reporte
     });
 
     reporter.info(`To sign in to ${options.url}, open this URL in a browser:\n\n  ${authorizationUrl.href}\n`);
+    await publish(authorizationUrl.href);
+    options.onAuthorizationUrl?.(authorizationUrl.href);
     const sources: Array<Promise<ReceivedCallback>> = [callback.received];
     if (options.openBrowser === false) {
-      reporter.info(`Not starting a browser (--no-browser). If the browser runs on another machine, it ends on an address starting with ${callback.redirectUri} that does not load: paste that whole address here and press Enter.`);
-      if (options.pasteInput) sources.push(readPastedRedirect(options.pasteInput, callback.redirectUri, reporter));
+      if (options.pasteInput) {
+        reporter.info(`Not starting a browser (--no-browser). If the browser runs on another machine, it ends on an address starting with ${callback.redirectUri} that does not load: paste that whole address here and press Enter.`);
+        sources.push(readPastedRedirect(options.pasteInput, callback.redirectUri, reporter));
+      }
     } else {
       const opened = await openBrowser(authorizationUrl.href, options.env ?? process.env);
       reporter.info(opened.opened ? `Opened the browser (${opened.command}); waiting for you to finish signing in…` : `Could not start a browser (${opened.command}: ${opened.error}); open the URL above yourself.`);
@@ -118,7 +150,7 @@ async function runAuthorizationCodeFlow(options: LoginOptions, reporter: Reporte
       received.respond({ ok: false, message: failure.message });
       throw failure;
     }
-    received.respond({ ok: true, message: 'You are signed in. You can close this tab and return to the terminal.' });
+    received.respond({ ok: true, message: options.doneMessage ?? 'You are signed in. You can close this tab and return to the terminal.' });
     return {
       version: 1,
       kind: 'oauth',

@@ -1,6 +1,7 @@
+import { DEFAULT_MCP_URL } from './defaults.js';
 import { DiscoveryError } from './errors.js';
 
-export const DEFAULT_MCP_URL = 'https://api.conduit.ai/v1/mcp';
+export { DEFAULT_MCP_URL };
 
 /** `--url`, else `CONDUIT_MCP_URL`, else the hosted endpoint; always in canonical form. */
 export function resolveServerUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

@@ -39,8 +39,10 @@ export async function runBridgeCommand(raw: RawBridgeOptions, version: string): 
   if (process.stdin.isTTY) {
     process.stderr.write(`conduit-mcp: bridging stdio to ${options.url.href}. MCP clients start this command themselves; see \`conduit-mcp --help\`.\n`);
   }
-  const tokenSource = options.headers.authorization !== undefined ? null : bridgeTokenSource(options.url.href);
-  const bridge = runBridge({ ...options, tokenSource, version });
+  const byHeader = options.headers.authorization !== undefined;
+  const tokenSource = byHeader ? null : bridgeTokenSource(options.url.href);
+  const fixedCredential = byHeader ? '--header' : process.env.CONDUIT_API_TOKEN?.trim() ? 'CONDUIT_API_TOKEN' : undefined;
+  const bridge = runBridge({ ...options, tokenSource, fixedCredential, version });
   stopOnSignals(bridge);
   await bridge.finished;
 }

@@ -13,6 +13,22 @@ export class BridgeFailure extends Error {
   }
 }
 
+/**
+ * HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`: the credential works, but
+ * not for this call (a write with a read-only sign-in or token). The server did not run it.
+ */
+export class ScopeRequiredError extends Error {
+  override readonly name = 'ScopeRequiredError';
+  constructor(
+    /** The scope the challenge asks for, when it names one. */
+    readonly scope: string | undefined,
+    /** The server's own words, for the log. */
+    readonly detail: string,
+  ) {
+    super(`The server refused the call for lack of scope${scope ? ` (needs ${scope})` : ''}: ${detail}`);
+  }
+}
+
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

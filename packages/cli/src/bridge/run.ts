@@ -1,10 +1,10 @@
+import { Access } from './access.js';
 import { createHttpClient } from './http.js';
 import { createLog } from './log.js';
-import { DEFAULT_MCP_URL } from '../auth/url.js';
 import type { BridgeOptions } from './options.js';
 import { ToolPolicy } from './policy.js';
 import { Relay } from './relay.js';
-import { loginCommand, singleFlight, type TokenSource } from './token-source.js';
+import { singleFlight, type TokenSource } from './token-source.js';
 import { Upstream, type UpstreamLimits } from './upstream.js';
 
 export interface BridgeIo {
@@ -18,8 +18,14 @@ export interface BridgeIo {
 export interface RunBridgeOptions extends BridgeOptions {
   /** Where the bearer token comes from; null when --header supplies Authorization. */
   tokenSource: TokenSource | null;
+  /** What the user configured instead of stored credentials (CONDUIT_API_TOKEN, --header): signing in cannot replace it. */
+  fixedCredential?: string | undefined;
   version: string;
   limits?: Partial<UpstreamLimits>;
+  /** The environment the sign-in runs with (BROWSER, the credential store). */
+  env?: NodeJS.ProcessEnv;
+  /** Sign-in timings (tests shorten them). */
+  access?: { watchIntervalMs?: number; autoSignInDelayMs?: number };
 }
 
 /** How long shutdown may take in total: hosts expect a stdio server gone within 2 s of asking. */
@@ -45,10 +51,12 @@ export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo())
   };
   const auth = options.tokenSource ? singleFlight(options.tokenSource) : null;
   // Start reading the stored credential now, while the client is still getting ready to send
-  // initialize; a missing one is reported as the answer to initialize, not here.
+  // initialize; a missing one is found again (and answered for) when initialize arrives.
   void auth?.token().catch(() => undefined);
   const policy = new ToolPolicy({ workspace: options.workspace, readOnly: options.readOnly, include: options.tools, exclude: options.excludeTools });
+  const url = options.url.href;
   const upstream: Upstream = new Upstream({
+    url,
     http: createHttpClient(options.url),
     auth,
     headers: options.headers,
@@ -57,7 +65,19 @@ export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo())
     onServerMessage: (message) => relay.fromServer(message),
     limits: options.limits,
   });
-  const relay = new Relay({ upstream, policy, log, write, loginCommand: loginCommand(options.url.href, DEFAULT_MCP_URL) });
+  const access: Access = new Access({
+    url,
+    env: options.env ?? process.env,
+    log,
+    tokens: auth,
+    fixed: options.fixedCredential,
+    reconnect: (): Promise<void> => relay.reconnect(),
+    lastSentToken: () => upstream.lastSentToken,
+    onToolsChanged: () => relay.toolsChanged(),
+    onSignedIn: () => relay.signedIn(),
+    ...options.access,
+  });
+  const relay: Relay = new Relay({ upstream, policy, access, log, write, url, version: options.version });
 
   let buffered = '';
   const onData = (chunk: Buffer | string) => {
@@ -79,6 +99,7 @@ export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo())
       deadline.unref?.();
       log.debug(`shutting down (${reason})`);
       io.input.off('data', onData);
+      access.close();
       if (reason === 'stdin closed' && relay.pending > 0) {
         // The client may have written its last requests and closed stdin: let them finish briefly.
         await Promise.race([relay.drain(), new Promise((resolve) => setTimeout(resolve, DRAIN_ON_EOF_MS).unref?.())]);

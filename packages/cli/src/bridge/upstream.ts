@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BridgeFailure, describeError, describeErrorBody, unreachable } from './failure.js';
+import { LoginRequiredError } from '../auth/errors.js';
+import { parseBearerChallenge } from '../auth/www-authenticate.js';
+import { BridgeFailure, describeError, describeErrorBody, ScopeRequiredError, unreachable } from './failure.js';
 import { errorCode, header, isNetworkError, retryAfterMs, type HttpClient, type HttpResponse } from './http.js';
 import { BRIDGE_ERROR, isJsonRpcMessage, isResponse, type JsonRpcMessage, type JsonRpcRequest, type RequestId } from './jsonrpc.js';
 import type { BridgeLog } from './log.js';
@@ -24,6 +26,8 @@ export interface UpstreamLimits {
 export const DEFAULT_LIMITS: UpstreamLimits = { networkRetries: 2, backoffMs: 250, maxRateLimitWaitMs: 15_000, tokenTimeoutMs: 1_500 };
 
 export interface UpstreamOptions {
+  /** The MCP endpoint, for messages. */
+  url: string;
   http: HttpClient;
   /** null when the Authorization header comes from --header. */
   auth: TokenSource | null;
@@ -67,12 +71,15 @@ export class Upstream {
   private initializeParams: Record<string, unknown> | undefined;
   private reinitializing: Promise<void> | undefined;
   private reinitCount = 0;
-  private listening = false;
+  /** The signal of the GET stream loop running now, if any. */
+  private listening: AbortSignal | undefined;
   private listenUnsupported = false;
   private lastEventId: string | undefined;
   private lastToken: string | undefined;
   private closed = false;
   private readonly abort = new AbortController();
+  /** Ends the current GET stream (reset, close); replaced when the session is. */
+  private listenAbort = new AbortController();
   private readonly limits: UpstreamLimits;
   private readonly baseHeaders: Record<string, string>;
 
@@ -88,6 +95,49 @@ export class Upstream {
 
   get session(): string | undefined {
     return this.sessionId;
+  }
+
+  /** The bearer token last sent (or last attempted): the one a 401 refused. */
+  get lastSentToken(): string | undefined {
+    return this.lastToken;
+  }
+
+  /**
+   * Forgets the session after the credential stopped working: the server cannot end it without a
+   * valid token, and the next session starts with the next credential (openSession).
+   */
+  reset(): void {
+    this.sessionId = undefined;
+    this.protocolVersion = undefined;
+    this.lastEventId = undefined;
+    this.listenAbort.abort();
+    this.listenAbort = new AbortController();
+  }
+
+  /**
+   * Starts a session by replaying the client's initialize (and initialized), for a client whose
+   * initialize the bridge answered itself while nobody was signed in, or after the server lost the
+   * session. Resolves with the server's initialize result.
+   */
+  async openSession(params: Record<string, unknown>, label: string): Promise<JsonRpcMessage> {
+    this.sessionId = undefined;
+    this.protocolVersion = undefined;
+    const id = `conduit-mcp-${label}`;
+    const init = JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params });
+    const reply = toMessage(await this.exchange(init, id, { retryRateLimited: true, sessionRetry: false, captureSession: true }));
+    if (reply.error) {
+      throw new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, `The server refused initialize: ${reply.error.message}`, { reason: 'initialize_failed' });
+    }
+    const version = (reply.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (typeof version === 'string') this.protocolVersion = version;
+    this.initializeParams = params;
+    await this.exchange(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), undefined, {
+      retryRateLimited: true,
+      sessionRetry: false,
+      captureSession: false,
+    });
+    this.listen();
+    return reply;
   }
 
   /** Forwards the client's own initialize; a new initialize starts a new session. */
@@ -119,11 +169,14 @@ export class Upstream {
    * response. A server without one answers 405, and the bridge does not ask again.
    */
   listen(): void {
-    if (this.listening || this.listenUnsupported || this.closed) return;
-    this.listening = true;
-    void this.runListen()
-      .catch((error: unknown) => this.options.log.debug(`GET stream failed: ${describeError(error)}`))
-      .finally(() => (this.listening = false));
+    if ((this.listening && !this.listening.aborted) || this.listenUnsupported || this.closed) return;
+    const signal = this.listenAbort.signal;
+    this.listening = signal;
+    void this.runListen(signal)
+      .catch((error: unknown) => this.options.log.debug(`GET stream ended: ${describeError(error)}`))
+      .finally(() => {
+        if (this.listening === signal) this.listening = undefined;
+      });
   }
 
   /** Ends the session (DELETE, bounded by `timeoutMs`) and closes the connections. */
@@ -131,6 +184,7 @@ export class Upstream {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
+    this.listenAbort.abort();
     const session = this.sessionId;
     if (session !== undefined) {
       try {
@@ -156,6 +210,7 @@ export class Upstream {
 
   private async token(): Promise<string | undefined> {
     if (!this.options.auth) return undefined;
+    this.lastToken = undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -203,21 +258,31 @@ export class Upstream {
       const status = res.statusCode;
       log.debug(`${label(id)} ← HTTP ${status} in ${(performance.now() - started).toFixed(1)} ms`);
 
-      if (status === 401 && token !== undefined && !refreshed) {
-        await res.body.dump();
-        refreshed = true;
-        await this.options.auth!.refresh(token);
-        continue;
-      }
       if (status === 401) {
         await res.body.dump();
-        throw new BridgeFailure(
-          BRIDGE_ERROR.LOGIN_REQUIRED,
-          token === undefined
-            ? 'The server rejected the Authorization header given with --header.'
-            : 'The server rejected the refreshed credential as well.',
-          { reason: 'unauthorized' },
-        );
+        if (token !== undefined && !refreshed) {
+          refreshed = true;
+          // Throws LoginRequiredError when nothing can replace the token (refresh refused, an API token).
+          await this.options.auth!.refresh(token);
+          continue;
+        }
+        // The server did not run the request: it is safe to report, and to send again once signed in.
+        throw token === undefined
+          ? new LoginRequiredError(
+              this.options.url,
+              'The server rejected the Authorization header given with --header (HTTP 401).',
+              'Correct the --header value where your MCP client starts conduit-mcp, and restart it there.',
+            )
+          : new LoginRequiredError(this.options.url, `The server rejected the new access token for ${this.options.url} too (HTTP 401).`);
+      }
+      if (status === 403) {
+        const challenge = parseBearerChallenge(header(res.headers, 'www-authenticate'));
+        if (challenge?.error === 'insufficient_scope') {
+          const text = (await res.body.text()).slice(0, 2_000);
+          const parsed = parseJson(text);
+          const detail = (isJsonRpcMessage(parsed) ? parsed.error?.message : describeErrorBody(parsed)) ?? (challenge.errorDescription || 'insufficient_scope');
+          throw new ScopeRequiredError(challenge.scope, detail);
+        }
       }
       if (status === 404 && session !== undefined && options.sessionRetry && !reinitialized) {
         await res.body.dump();
@@ -343,38 +408,28 @@ export class Upstream {
     this.reinitializing = (async () => {
       this.reinitCount += 1;
       this.options.log.info(`session expired on the server; re-initializing (${this.reinitCount})`);
-      const init = JSON.stringify({ jsonrpc: '2.0', id: `conduit-mcp-reinitialize-${this.reinitCount}`, method: 'initialize', params });
-      this.sessionId = undefined;
-      const reply = toMessage(await this.exchange(init, `conduit-mcp-reinitialize-${this.reinitCount}`, {
-        retryRateLimited: true,
-        sessionRetry: false,
-        captureSession: true,
-      }));
-      if (reply.error) {
-        throw new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, `Re-initializing the session failed: ${reply.error.message}`, { reason: 'session_lost' });
+      try {
+        await this.openSession(params, `reinitialize-${this.reinitCount}`);
+      } catch (error) {
+        if (!(error instanceof BridgeFailure) || error.data?.reason !== 'initialize_failed') throw error;
+        throw new BridgeFailure(BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, `Re-initializing the session failed: ${error.message}`, { reason: 'session_lost' });
       }
-      await this.exchange(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), undefined, {
-        retryRateLimited: true,
-        sessionRetry: false,
-        captureSession: false,
-      });
-      this.listen();
     })().finally(() => (this.reinitializing = undefined));
     return this.reinitializing;
   }
 
-  private async runListen(): Promise<void> {
+  private async runListen(signal: AbortSignal): Promise<void> {
     let failures = 0;
-    while (!this.closed) {
+    while (!this.closed && !signal.aborted) {
       const session = this.sessionId;
       const headers: Record<string, string> = { ...this.headersFor(await this.token(), session, undefined), accept: 'text/event-stream' };
       delete headers['content-type'];
       if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId;
       let res: HttpResponse;
       try {
-        res = await this.options.http.send('GET', headers, undefined, this.abort.signal);
+        res = await this.options.http.send('GET', headers, undefined, signal);
       } catch (error) {
-        if (this.closed || ++failures > 5) return;
+        if (this.closed || signal.aborted || ++failures > 5) return;
         this.options.log.debug(`GET stream: ${errorCode(error) ?? describeError(error)}; reconnecting`);
         await sleep(1_000 * failures);
         continue;
@@ -395,10 +450,10 @@ export class Upstream {
           if (isJsonRpcMessage(message)) this.options.onServerMessage(message);
         }
       } catch (error) {
-        if (this.closed) return;
+        if (this.closed || signal.aborted) return;
         this.options.log.debug(`GET stream broke: ${describeError(error)}`);
       }
-      if (!this.closed) await sleep(500);
+      if (!this.closed && !signal.aborted) await sleep(500);
     }
   }
 }

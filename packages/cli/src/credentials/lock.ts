@@ -108,7 +108,8 @@ async function isStale(path: string, holder: LockHolder | null, staleMs: number)
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id runs on this host (one we may not signal counts as running). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,13 +1,17 @@
 // A small but real OAuth 2.1 authorization server and MCP resource server for the CLI tests, over
 // node:http: RFC 9728 and RFC 8414 metadata, RFC 7591 registration, authorization code with PKCE S256
 // and RFC 8707 resource checks, rotating refresh tokens with reuse detection, RFC 7009 revocation,
-// and an MCP endpoint (the SDK's server) with one tool, list_workspaces. /authorize decides at once
-// (no login page), as configured by `mode`, so a BROWSER that follows redirects completes a login.
+// and an MCP endpoint (the SDK's server) with a read tool, list_workspaces, and a write tool,
+// send_note, that needs mcp:write (403 insufficient_scope otherwise, as the Conduit server answers).
+// /authorize decides at once (no login page), as configured by `mode`, so a BROWSER that follows
+// redirects completes a login; `readOnlyConsent` grants what was asked minus mcp:write (the user
+// unticked writes).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
 
 export type AuthorizeMode = 'approve' | 'deny' | 'wrong-iss' | 'page';
 
@@ -34,6 +38,12 @@ export interface Peer {
   tokenRequests: URLSearchParams[];
   /** API tokens the MCP endpoint accepts. */
   apiTokens: Set<string>;
+  /** While true, authorizations grant the requested scope minus mcp:write. */
+  readOnlyConsent: boolean;
+  /** Notes send_note delivered. */
+  notes: string[];
+  /** Revokes the whole grant of this access or refresh token (every token of it stops working). */
+  revokeGrantOf(token: string): void;
   /** While set, refresh responses wait for it. */
   holdRefreshes(): () => void;
   isActive(accessToken: string): boolean;
@@ -77,6 +87,13 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
     authorizeRequests: [],
     tokenRequests: [],
     apiTokens: new Set(),
+    readOnlyConsent: false,
+    notes: [],
+    revokeGrantOf(token) {
+      const grant = accessTokens.get(token) ?? refreshTokens.get(token);
+      if (!grant) throw new Error('no such token');
+      revokedFamilies.add(grant.family);
+    },
     holdRefreshes() {
       let release!: () => void;
       hold = new Promise<void>((resolve) => (release = resolve));
@@ -170,7 +187,10 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
       codes.set(code, {
         family: randomBytes(6).toString('hex'),
         clientId: query.get('client_id') ?? '',
-        scope: query.get('scope') ?? '',
+        scope: (query.get('scope') ?? '')
+          .split(' ')
+          .filter((scope) => !(peer.readOnlyConsent && scope === 'mcp:write'))
+          .join(' '),
         resource: query.get('resource') ?? '',
         challenge: query.get('code_challenge') ?? '',
         redirectUri,
@@ -222,11 +242,31 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
       res.end(JSON.stringify({ error: 'invalid_token' }));
       return;
     }
+    const text = req.method === 'POST' ? await readBody(req) : '';
+    const body = text ? (JSON.parse(text) as { id?: unknown; method?: string; params?: { name?: string } }) : undefined;
+    const scopes = peer.apiTokens.has(bearer) ? ['mcp:read', 'mcp:write'] : (accessTokens.get(bearer)?.scope ?? '').split(' ');
+    if (body?.method === 'tools/call' && body.params?.name === 'send_note' && !scopes.includes('mcp:write')) {
+      res.writeHead(403, {
+        'content-type': 'application/json',
+        'www-authenticate': `Bearer error="insufficient_scope", scope="mcp:read mcp:write", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
+      });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: body.id, error: { code: -32600, message: 'insufficient_scope: send_note is a write tool and needs the mcp:write scope' } }));
+      return;
+    }
     const server = new McpServer({ name: 'oauth-peer', version: '1.0.0' });
-    server.registerTool('list_workspaces', { description: 'List workspaces' }, async () =>
+    const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+    server.registerTool('list_workspaces', { description: 'List workspaces', annotations: read }, async () =>
       opts.workspaces.length === 0
         ? { isError: true, content: [{ type: 'text', text: 'This credential is valid but not scoped to any workspace.' }] }
         : { content: [{ type: 'text', text: JSON.stringify({ data: opts.workspaces }) }], structuredContent: { data: opts.workspaces } },
+    );
+    server.registerTool(
+      'send_note',
+      { description: 'Delivers a note', inputSchema: { body: z.string() }, annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } },
+      async ({ body: note }) => {
+        peer.notes.push(note);
+        return { content: [{ type: 'text', text: `delivered: ${note}` }] };
+      },
     );
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
@@ -234,7 +274,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
       void server.close();
     });
     await server.connect(transport);
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, body);
   }
 
   return peer;

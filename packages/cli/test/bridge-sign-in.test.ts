@@ -1,0 +1,302 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  ElicitationCompleteNotificationSchema,
+  ElicitRequestSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type ClientCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connectBridge, startPeer as startSessionPeer, type BridgeClient } from './bridge-harness.js';
+import { cliEnv, runCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
+import { startPeer, type Peer } from './helpers/oauth-peer.js';
+
+// The bridge's first run and the ways a sign-in ends, end to end: the bridge as a child process
+// driven by the SDK client over stdio, a real OAuth server + MCP endpoint on loopback, and other
+// CLI processes (`conduit-mcp login`) storing credentials in the same store: the file store, and
+// the OS keychain (gnome-keyring over D-Bus) where the test runner provides one.
+
+const underKeyring = process.env.CONDUIT_TEST_KEYCHAIN === '1' && Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+const stores = underKeyring ? (['file', 'keychain'] as const) : (['file'] as const);
+
+let peer: Peer;
+const open: BridgeClient[] = [];
+
+beforeAll(async () => {
+  peer = await startPeer();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((bridge) => bridge.close()));
+  peer.mode = 'approve';
+  peer.readOnlyConsent = false;
+});
+afterAll(() => peer?.close());
+
+interface Watched extends BridgeClient {
+  /** How many notifications/tools/list_changed the client got so far. */
+  changes(): number;
+  completed: string[];
+}
+
+function storeEnv(store: 'file' | 'keychain', configDir: string): Record<string, string | undefined> {
+  return { CONDUIT_CONFIG_DIR: configDir, CONDUIT_CREDENTIAL_STORE: store, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS };
+}
+
+/** A host starting `conduit-mcp --url <peer>` with this environment; no BROWSER and no display unless given. */
+async function host(env: Record<string, string | undefined>, args: string[] = [], capabilities?: ClientCapabilities, setup?: (client: Client) => void): Promise<Watched> {
+  let changes = 0;
+  const completed: string[] = [];
+  const bridge = await connectBridge(['--url', peer.mcpUrl, ...args], env, 'sign-in-test', capabilities, (client) => {
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changes += 1));
+    client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => void completed.push(n.params.elicitationId));
+    setup?.(client);
+  });
+  open.push(bridge);
+  return { ...bridge, changes: () => changes, completed };
+}
+
+const names = async (client: Client) => (await client.listTools()).tools.map((tool) => tool.name);
+const text = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as Array<{ text: string }>)[0]!.text;
+
+/** `conduit-mcp login` in a terminal (its BROWSER approves at once), on the same store. */
+async function loginInTerminal(store: 'file' | 'keychain', configDir: string, extra: string[] = [], input?: string) {
+  const result = await runCli(['login', '--url', peer.mcpUrl, ...extra], cliEnv(configDir, { CONDUIT_CREDENTIAL_STORE: store }), input);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+/** Opens a sign-in link the way a browser would, following the redirects back to the loopback listener. */
+async function completeInBrowser(link: string): Promise<void> {
+  const page = await fetch(link);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('You are signed in to Conduit');
+}
+
+function linkIn(message: string): string {
+  const match = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/.exec(message);
+  if (!match) throw new Error(`no sign-in link in: ${message}`);
+  return match[1]!;
+}
+
+function storedAccessToken(configDir: string): string {
+  const dir = join(configDir, 'credentials');
+  return (JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as { accessToken: string }).accessToken;
+}
+
+describe.each(stores)('first run with the %s store', (store) => {
+  // The keychain is keyed by server URL alone (not by config dir): each test starts without a credential.
+  beforeEach(async () => {
+    if (store !== 'keychain') return;
+    const keytar = ((await import('keytar')) as unknown as { default: { deletePassword(service: string, account: string): Promise<boolean> } }).default;
+    await keytar.deletePassword('conduit-mcp', peer.mcpUrl);
+  });
+
+  it('initialize succeeds at once with conduit_sign_in; `conduit-mcp login` in another process brings the real tools with list_changed', async () => {
+    const configDir = tempDir();
+    const bridge = await host(storeEnv(store, configDir));
+    const { client } = bridge;
+    expect(client.getServerCapabilities()?.tools).toEqual({ listChanged: true });
+    expect(client.getInstructions()).toMatch(/^Not signed in to Conduit \(http:\/\/127\.0\.0\.1:\d+\/mcp\) yet\. Call the conduit_sign_in tool/);
+    const tools = (await client.listTools()).tools;
+    expect(tools.map((t) => t.name)).toEqual(['conduit_sign_in']);
+    expect(tools[0]!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+
+    const call = await client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(call.isError).toBe(true);
+    expect(text(call)).toContain('list_workspaces was not sent to the server. Call conduit_sign_in to sign in');
+
+    await loginInTerminal(store, configDir);
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(await names(client)).toEqual(['list_workspaces', 'send_note']);
+    const workspaces = await client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(workspaces.structuredContent).toEqual({ data: peer.options.workspaces });
+    expect(bridge.stderr()).toContain(`signed in to ${peer.mcpUrl}: serving Conduit's tools`);
+  });
+
+  it('an API token stored with `login --token-stdin` in another process is picked up the same way', async () => {
+    const configDir = tempDir();
+    peer.apiTokens.add(`capi_first_run_${store}`);
+    const bridge = await host(storeEnv(store, configDir));
+    expect(await names(bridge.client)).toEqual(['conduit_sign_in']);
+    await loginInTerminal(store, configDir, ['--token-stdin'], `capi_first_run_${store}`);
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+  });
+});
+
+describe('signing in from the host', () => {
+  it('conduit_sign_in answers with the sign-in link where no browser can be opened; completing it brings the tools', async () => {
+    const configDir = tempDir();
+    const bridge = await host(storeEnv('file', configDir));
+    const answer = await bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(answer.isError).toBeFalsy();
+    expect(text(answer)).toMatch(/^To sign in to Conduit \(http:\/\/127\.0\.0\.1:\d+\/mcp\), open this link in a browser:\n\nhttp:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?/);
+    // Asked again while the sign-in is open: the same page, not a second sign-in.
+    const again = await bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(linkIn(text(again))).toBe(linkIn(text(answer)));
+    expect(bridge.changes()).toBe(0);
+
+    await completeInBrowser(linkIn(text(answer)));
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+    const done = await bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(text(done)).toContain('You are signed in to Conduit');
+  });
+
+  it('where a browser can be opened, starts the sign-in by itself: one browser for two bridges, both get the tools', async () => {
+    const configDir = tempDir();
+    const work = tempDir('conduit-browser-');
+    const log = join(work, 'browser.log');
+    writeFileSync(log, '');
+    const start = { ...peer.counts };
+    const env = { ...storeEnv('file', configDir), BROWSER: `${process.execPath} ${TEST_BROWSER}`, TEST_BROWSER_MODE: 'follow', TEST_BROWSER_LOG: log };
+    const [first, second] = await Promise.all([host(env), host(env)]);
+    await expect.poll(() => first!.changes() + second!.changes(), { timeout: 15_000, interval: 100 }).toBe(2);
+    expect(await names(first!.client)).toEqual(['list_workspaces', 'send_note']);
+    expect(await names(second!.client)).toEqual(['list_workspaces', 'send_note']);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(peer.counts.authorize - start.authorize).toBe(1);
+    expect(peer.counts.codeExchanges - start.codeExchanges).toBe(1);
+  });
+
+  it('with URL-mode elicitation, conduit_sign_in has the client open the page, and the completion is notified', async () => {
+    const configDir = tempDir();
+    const elicited: Array<{ mode?: string; url?: string; elicitationId?: string; message: string }> = [];
+    const bridge = await host(storeEnv('file', configDir), [], { elicitation: { url: {} } }, (client) =>
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        elicited.push(request.params as (typeof elicited)[number]);
+        return { action: 'accept' };
+      }),
+    );
+    // A call while signed out: URL elicitation required (-32042), carrying the sign-in page.
+    const refused = await bridge.client.callTool({ name: 'list_workspaces', arguments: {} }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(McpError);
+    expect((refused as McpError).code).toBe(-32042);
+    const required = ((refused as McpError).data as { elicitations: Array<{ mode: string; url: string; elicitationId: string }> }).elicitations;
+    expect(required).toHaveLength(1);
+    expect(required[0]!.mode).toBe('url');
+
+    const answer = await bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(text(answer)).toContain('The Conduit sign-in page for');
+    expect(elicited).toHaveLength(1);
+    expect(elicited[0]).toMatchObject({ mode: 'url', message: expect.stringContaining('Sign in to Conduit') });
+    expect(elicited[0]!.url).toBe(required[0]!.url); // one sign-in in progress, whoever asks
+    await completeInBrowser(elicited[0]!.url!);
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(bridge.completed.sort()).toEqual([required[0]!.elicitationId, elicited[0]!.elicitationId!].sort());
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+  });
+});
+
+describe('when a sign-in ends mid-session', () => {
+  it('a grant revoked on the server (refresh refused: invalid_grant): back to conduit_sign_in with list_changed, then a new login brings the tools back', async () => {
+    const configDir = tempDir();
+    await loginInTerminal('file', configDir);
+    const bridge = await host(storeEnv('file', configDir));
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+    expect(bridge.client.getServerCapabilities()?.tools).toEqual({ listChanged: true });
+
+    peer.revokeGrantOf(storedAccessToken(configDir));
+    const call = await bridge.client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(call.isError).toBe(true);
+    expect(text(call)).toMatch(
+      /^sign_in_required: The Conduit sign-in for http:\S+ has ended: The server no longer accepts the saved login for http:\S+ \(invalid_grant: it expired, was revoked or was used elsewhere\); the saved credentials were removed\. list_workspaces was not sent to the server\. Call conduit_sign_in to sign in/,
+    );
+    await expect.poll(bridge.changes, { timeout: 5_000, interval: 50 }).toBe(1);
+    expect(await names(bridge.client)).toEqual(['conduit_sign_in']);
+    await expect(bridge.client.ping()).resolves.toEqual({});
+
+    await loginInTerminal('file', configDir);
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+    expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+  });
+
+  it('a stored API token that the server rejects: says it expired or was revoked and what to do, never "refreshed"', async () => {
+    const configDir = tempDir();
+    peer.apiTokens.add('capi_revoked_soon');
+    await loginInTerminal('file', configDir, ['--token-stdin'], 'capi_revoked_soon');
+    const bridge = await host(storeEnv('file', configDir));
+    expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+
+    peer.apiTokens.delete('capi_revoked_soon');
+    const call = await bridge.client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(text(call)).toBe(
+      `sign_in_required: The Conduit sign-in for ${peer.mcpUrl} has ended: The server rejected the API token stored for ${peer.mcpUrl} (expired or revoked). ` +
+        `list_workspaces was not sent to the server. Call conduit_sign_in to sign in (or run \`conduit-mcp login --url ${peer.mcpUrl}\` in a terminal), then call list_workspaces again.`,
+    );
+    expect(bridge.stderr()).not.toContain('refreshed');
+    await expect.poll(bridge.changes, { timeout: 5_000, interval: 50 }).toBe(1);
+
+    peer.apiTokens.add('capi_replacement');
+    await loginInTerminal('file', configDir, ['--token-stdin'], 'capi_replacement');
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
+    expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+  });
+
+  it('a write refused with insufficient_scope: says what happened, offers conduit_sign_in for writes, and never sends the write again', async () => {
+    const configDir = tempDir();
+    peer.readOnlyConsent = true;
+    await loginInTerminal('file', configDir);
+    peer.readOnlyConsent = false;
+    const bridge = await host(storeEnv('file', configDir));
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+
+    const refused = await bridge.client.callTool({ name: 'send_note', arguments: { body: 'once' } });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toBe(
+      'insufficient_scope: The server refused send_note: this sign-in allows reading only (granted: mcp:read offline_access; needed: mcp:read mcp:write). ' +
+        'send_note did not run, and the bridge does not send it again by itself. To allow writes, call conduit_sign_in: it opens the Conduit sign-in page again, ' +
+        'where you approve "Send messages and change data". Then call send_note again.',
+    );
+    await expect.poll(bridge.changes, { timeout: 5_000, interval: 50 }).toBe(1);
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note', 'conduit_sign_in']);
+    // Reads keep working meanwhile.
+    expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+
+    const answer = await bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(text(answer)).toContain('keep "Send messages and change data" ticked');
+    const link = linkIn(text(answer));
+    expect(new URL(link).searchParams.get('scope')).toBe('mcp:read offline_access mcp:write');
+    await completeInBrowser(link);
+    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+    expect(peer.notes).toEqual([]);
+    expect(text(await bridge.client.callTool({ name: 'send_note', arguments: { body: 'now allowed' } }))).toBe('delivered: now allowed');
+    expect(peer.notes).toEqual(['now allowed']);
+  });
+});
+
+describe('policies once signed in', () => {
+  it('--read-only, --tools and --workspace apply to the tools that appear after the sign-in', async () => {
+    const sessionPeer = await startSessionPeer();
+    try {
+      const configDir = tempDir();
+      const bridge = await connectBridge(
+        ['--url', sessionPeer.mcpUrl, '--read-only', '--tools', 'get_*', 'list_*', 'send_*', '--workspace', 'acme-hotels'],
+        storeEnv('file', configDir),
+      );
+      open.push(bridge);
+      let changes = 0;
+      bridge.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changes += 1));
+      expect(await names(bridge.client)).toEqual(['conduit_sign_in']);
+      const login = await runCli(['login', '--url', sessionPeer.mcpUrl, '--token-stdin'], cliEnv(configDir), 'peer-token-1');
+      expect(login.code, login.stderr).toBe(0);
+      await expect.poll(() => changes, { timeout: 10_000, interval: 100 }).toBe(1);
+      const tools = (await bridge.client.listTools()).tools;
+      expect(tools.map((t) => t.name)).toEqual(['list_workspaces', 'get_thing']);
+      expect(tools.find((t) => t.name === 'get_thing')!.inputSchema.required).toEqual(['thing_id']);
+      const thing = await bridge.client.callTool({ name: 'get_thing', arguments: { thing_id: 't' } });
+      expect(thing.structuredContent).toEqual({ workspace_id: 'acme-hotels', thing_id: 't' });
+      const refused = await bridge.client.callTool({ name: 'send_note', arguments: { body: 'no' } });
+      expect(text(refused)).toMatch(/^forbidden: send_note is not a read-only tool, and this bridge runs with --read-only/);
+      // The session the bridge opened after the sign-in carries the host's own initialize.
+      const initializes = (await sessionPeer.state()).requests.filter((r) => r.method === 'initialize').map((r) => r.clientInfo?.name);
+      expect(initializes).toContain('bridge-test');
+    } finally {
+      await Promise.all(open.splice(0).map((b) => b.close()));
+      await sessionPeer.stop();
+    }
+  });
+});
