@@ -135,7 +135,7 @@ describe.skipIf(!REDIS_BIN)('the workspace rate limit in Redis, shared by two re
 
     // The count lives in Redis, under one key per workspace, and in neither database.
     const keys = (await redis.cli('--scan', '--pattern', 'conduit:rl:*')).trim().split('\n');
-    expect(keys).toEqual([`conduit:rl:ws:${workspaceIds['acme-hotels']}`]);
+    expect(keys).toEqual([`conduit:rl:workspace:${workspaceIds['acme-hotels']}`]);
     const ttl = Number(await redis.cli('pttl', keys[0]!));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);

@@ -7,10 +7,11 @@ import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js'
 import { createOriginPolicy } from './http/origin.js';
 import { Metrics } from './http/metrics.js';
 import { createSessionRegistry } from './http/sessions.js';
-import type { RateLimiter, RateLimitPolicy } from './limits/policy.js';
-import { createRedisRateLimiter } from './limits/redis-bucket.js';
+import { createLimiter, type RateLimitPolicy } from './limits/policy.js';
+import { createRedisBuckets } from './limits/redis-bucket.js';
 import { connectRedis, validateRedisUrl } from './limits/redis-connection.js';
-import { createRateLimiter } from './limits/token-bucket.js';
+import { createDatabaseBuckets, pruneIdleBuckets } from './limits/token-bucket.js';
+import type { McpRateLimits } from './http/mcp-endpoint.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type ReadinessDependency, type RouteHandler } from './http/router.js';
 import { createProtocolHandler } from './mcp/protocol.js';
 import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
@@ -38,8 +39,9 @@ export interface ConduitServerOptions {
   /** Requests per workspace per window (default 120 per 60 s); false to turn the limit off. */
   rateLimit?: RateLimitPolicy | false;
   /**
-   * Keep the rate-limit buckets in this Redis (redis://, rediss:// or unix://) instead of the
-   * database. Checked at start-up; while it is unreachable, limited requests are answered 503.
+   * Keep the buckets of every rate limit (per workspace, and the OAuth per-address and sign-in
+   * limits) in this Redis (redis://, rediss:// or unix://) instead of the database. Checked at
+   * start-up; while it is unreachable, limited requests are answered 503.
    */
   redisUrl?: string;
   /** Issue Mcp-Session-Id sessions (stateless without). */
@@ -68,26 +70,35 @@ const INSTRUCTIONS = [
 
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 120, windowSeconds: 60 };
 
-/** Hourly upkeep: expired idempotency keys, planner statistics. */
+/** Hourly upkeep: expired idempotency keys, idle rate-limit buckets, planner statistics. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Starts the HTTP server (listening) and returns once it accepts connections. */
 export async function createConduitServer(options: ConduitServerOptions = {}): Promise<ConduitServer> {
-  // A mistyped URL fails before anything is opened, even with the limit (its only user) off.
+  // A mistyped URL fails before anything is opened.
   if (options.redisUrl) validateRedisUrl(options.redisUrl);
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS }));
   const registry = createRegistry();
   const cursorKey = await serverKey(store, 'cursor_key');
-  const startOAuth = await prepareOAuth(store, logger, options.oauth);
+  // Every limit (per workspace on /v1/mcp, the OAuth per-address and sign-in limits) keeps its
+  // buckets in one place: Redis when given, else the database.
+  const redis = options.redisUrl ? await connectRedis(options.redisUrl, logger) : undefined;
+  const buckets = redis ? createRedisBuckets(redis) : createDatabaseBuckets(store);
+  const dependencies: ReadinessDependency[] = redis ? [{ name: 'redis', ping: () => redis.ping() }] : [];
+  let startOAuth;
+  try {
+    startOAuth = await prepareOAuth(store, buckets, logger, options.oauth);
+  } catch (error) {
+    redis?.disconnect();
+    throw error;
+  }
 
   const rateLimit = options.rateLimit === false ? false : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
-  // Redis only serves the limiter: with the limit off it is not needed, so not connected to.
-  const redis = options.redisUrl && rateLimit ? await connectRedis(options.redisUrl, logger) : undefined;
-  let rateLimiter: RateLimiter | undefined;
-  if (rateLimit) rateLimiter = redis ? createRedisRateLimiter(redis, rateLimit) : createRateLimiter(store, rateLimit);
-  const dependencies: ReadinessDependency[] = redis ? [{ name: 'redis', ping: () => redis.ping() }] : [];
+  const rateLimits: McpRateLimits | undefined = rateLimit
+    ? { workspace: createLimiter(buckets, 'workspace', rateLimit), credential: createLimiter(buckets, 'credential', rateLimit) }
+    : undefined;
 
   const httpServer = createServer({ keepAliveTimeout: 65_000 });
   try {
@@ -122,7 +133,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         logger,
         metrics: new Metrics(),
         sessions: options.sessions ? createSessionRegistry() : undefined,
-        rateLimiter,
+        rateLimits,
       },
       dependencies,
       origin: createOriginPolicy({
@@ -147,6 +158,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const delivery = options.delivery === false ? null : startDeliveryWorker(store, logger, options.delivery ?? {});
   const prune = setInterval(() => {
     pruneIdempotencyKeys(store.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key pruning failed'));
+    if (!redis) pruneIdleBuckets(store.db).catch((err: unknown) => logger.warn({ err }, 'rate-limit bucket pruning failed'));
     store.refreshStatistics().catch((err: unknown) => logger.warn({ err }, 'refreshing planner statistics failed'));
   }, PRUNE_INTERVAL_MS);
   prune.unref();

@@ -176,6 +176,34 @@ export async function signInAndConsent(browser: Browser, startUrl: string, choic
   return new URL(step.url);
 }
 
+/**
+ * Opens one sign-in page and posts `count` sign-in forms on it at once (one interaction, as an
+ * attacker scripting the form would), each with a wrong password and the email `emailFor(i)`.
+ * Returns how many were checked (401, the password was verified) and throttled (429).
+ */
+export async function concurrentWrongPasswords(server: ConduitServer, count: number, emailFor: (i: number) => string, headers: Record<string, string> = {}): Promise<Record<number, number>> {
+  const client = await register(server);
+  const browser = new Browser(server.url);
+  const start = await browser.follow(authorizeUrl(server, { client }), { headers });
+  const page = await start.res.text();
+  const action = new URL(/<form method="post" action="([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&'), start.url).href;
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+  const statuses = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const res = await browser.request(action, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, ...headers },
+        body: new URLSearchParams({ csrf, email: emailFor(i), password: `wrong password ${i}` }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    }),
+  );
+  const counts: Record<number, number> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}
+
 export interface TokenResponse {
   access_token: string;
   refresh_token?: string;

@@ -9,8 +9,8 @@ beforeAll(async () => {
   // other tests in this file use.
   f = await createOAuthFixture({
     oauth: {
-      rateLimits: { registration: { max: 40, windowSeconds: 3600 } },
-      loginLimits: { perEmail: { max: 3, windowSeconds: 900 }, perIp: { max: 50, windowSeconds: 900 } },
+      rateLimits: { registration: { limit: 40, windowSeconds: 3600 } },
+      loginLimits: { perEmail: { limit: 3, windowSeconds: 900 }, perIp: { limit: 50, windowSeconds: 900 } },
     },
   });
 });
@@ -163,7 +163,7 @@ describe('the sign-in and consent pages', () => {
     step = await browser.submit(page, step.url, { email: 'ana@example.com', password: PASSWORD });
     expect(step.res.status).toBe(429);
     expect(await step.res.text()).toMatch(/Too many failed sign-in attempts\. Try again in \d+ minutes?\./);
-    await f.t.store.db.deleteFrom('oauth_counters').where('key', 'like', 'login:%').execute();
+    await f.t.store.db.deleteFrom('rate_limit_buckets').where('key', 'like', 'sign-in-%').execute();
   });
 
   it('give unknown emails the same answer as wrong passwords', async () => {

@@ -214,7 +214,7 @@ describe('what the database keeps', () => {
 });
 
 describe('pruning', () => {
-  it('deletes expired rows, the workspace lists of grants that are gone, and old counters', async () => {
+  it('deletes expired rows and the workspace lists of grants that are gone', async () => {
     const past = new Date(Date.now() - 60_000).toISOString();
     await f.t.store.db
       .insertInto('oauth_models')
@@ -224,14 +224,12 @@ describe('pruning', () => {
       ])
       .execute();
     await f.t.store.db.insertInto('oauth_grant_workspaces').values({ grant_id: 'gone-grant', workspace_id: f.acme.id }).execute();
-    await f.t.store.db.insertInto('oauth_counters').values({ key: 'old', window_start: '2020-01-01T00:00:00.000Z', count: 3 }).execute();
     const client = await register(f.server);
     const live = await obtainTokens(f.server, client, { workspaces: [f.acme.id] });
 
     await pruneOAuthState(f.t.store);
     expect(await f.t.store.db.selectFrom('oauth_models').select('id_hash').where('id_hash', 'in', ['expired-token', 'expired-grant']).execute()).toEqual([]);
     expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_id', '=', 'gone-grant').execute()).toEqual([]);
-    expect(await f.t.store.db.selectFrom('oauth_counters').selectAll().where('key', '=', 'old').execute()).toEqual([]);
     expect(await status(live.access_token)).toBe(200); // live grants keep their workspaces
   });
 });

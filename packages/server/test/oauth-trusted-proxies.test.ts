@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientIp } from '../src/oauth/provider.js';
+import { clientIp } from '../src/oauth/client-ip.js';
 import { createOAuthFixture, type OAuthFixture } from './oauth-helpers.js';
 
 /**
@@ -35,7 +35,7 @@ describe('clientIp', () => {
 });
 
 describe('per-IP OAuth limits behind a proxy', () => {
-  const limits = { rateLimits: { registration: { max: 2, windowSeconds: 3600 } } };
+  const limits = { rateLimits: { registration: { limit: 2, windowSeconds: 3600 } } };
   let trusting: OAuthFixture;
   let untrusting: OAuthFixture;
 

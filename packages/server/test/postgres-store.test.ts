@@ -84,7 +84,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
     const sqlite = await openSqliteStore({ file: join(dir, 'conduit.db') });
     try {
       const columns = await columnsOf(sqlite);
-      expect(columns).toContain('oauth_counters.window_start');
+      expect(columns).toContain('rate_limit_buckets.updated_ms');
       expect(await columnsOf(t.store)).toEqual(columns);
       const indexes = await indexesOf(sqlite);
       expect(indexes).toContain('contacts_email');

@@ -8,12 +8,14 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/auth/api-tokens.js';
-import type { RateLimitPolicy } from '../src/limits/policy.js';
-import { createRedisRateLimiter, REDIS_KEY_PREFIX } from '../src/limits/redis-bucket.js';
+import { createLimiter, type RateLimitPolicy } from '../src/limits/policy.js';
+import { createRedisBuckets, REDIS_KEY_PREFIX } from '../src/limits/redis-bucket.js';
 import { connectRedis } from '../src/limits/redis-connection.js';
-import { createRateLimiter } from '../src/limits/token-bucket.js';
+import { createDatabaseBuckets } from '../src/limits/token-bucket.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
+import { describeBucketStore } from './bucket-store-contract.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
+import { authorizeUrl, Browser, concurrentWrongPasswords, createUser, PASSWORD as USER_PASSWORD, register } from './oauth-helpers.js';
 
 /**
  * The Redis backend of the per-workspace limit, against a private redis-server per file (on a
@@ -142,32 +144,27 @@ describe.skipIf(!REDIS_BIN)('Redis rate limiter', () => {
     await t?.cleanup();
   });
 
-  describe('token bucket', () => {
-    it('allows a burst of `limit`, then refills at limit/window', async () => {
-      const limiter = createRedisRateLimiter(redis, { limit: 3, windowSeconds: 60 });
-      const t0 = 1_000_000;
-      const burst = [];
-      for (let i = 0; i < 4; i++) burst.push(await limiter.take('k1', t0));
-      expect(burst.map((d) => d.allowed)).toEqual([true, true, true, false]);
-      expect(burst.map((d) => d.remaining)).toEqual([2, 1, 0, 0]);
-      expect(burst[3]!.retryAfter).toBe(20); // one token per 20 s
-      expect((await limiter.take('k1', t0 + 19_000)).allowed).toBe(false);
-      expect((await limiter.take('k1', t0 + 20_000)).allowed).toBe(true);
-      expect((await limiter.take('k2', t0)).allowed).toBe(true); // keys are independent
-    });
+  describeBucketStore('redis', () => createRedisBuckets(redis), () => createRedisBuckets(otherReplica));
 
-    it('decides exactly as the database bucket, take for take', async () => {
+  describe('token bucket', () => {
+    it('decides exactly as the database bucket, take for take, refund for refund', async () => {
       const policy: RateLimitPolicy = { limit: 4, windowSeconds: 10 };
-      const onRedis = createRedisRateLimiter(redis, policy);
-      const onDatabase = createRateLimiter(t.store, policy);
-      // Bursts, partial refills (2.5 s is one token), waits past full, and a refill that lands on a fraction.
-      const offsets = [0, 0, 0, 0, 0, 100, 1_300, 2_500, 2_600, 3_750, 3_751, 20_000, 20_001, 20_002, 20_003, 20_004, 21_000, 22_499, 22_500];
+      const onRedis = createLimiter(createRedisBuckets(redis), 'same-math', policy);
+      const onDatabase = createLimiter(createDatabaseBuckets(t.store), 'same-math', policy);
+      // Bursts, partial refills (2.5 s is one token), waits past full, a refill that lands on a
+      // fraction, and refunds (negative offsets) in between.
+      const offsets = [0, 0, 0, 0, 0, -100, 100, 1_300, 2_500, 2_600, -2_600, 3_750, 3_751, 20_000, 20_001, 20_002, 20_003, 20_004, -20_004, 21_000, 22_499, 22_500];
       const t0 = 7_000_000;
       const redisDecisions = [];
       const databaseDecisions = [];
       for (const offset of offsets) {
-        redisDecisions.push(await onRedis.take('same-math', t0 + offset));
-        databaseDecisions.push(await onDatabase.take('same-math', t0 + offset));
+        if (offset < 0) {
+          await onRedis.refund('k', t0 - offset);
+          await onDatabase.refund('k', t0 - offset);
+          continue;
+        }
+        redisDecisions.push(await onRedis.take('k', t0 + offset));
+        databaseDecisions.push(await onDatabase.take('k', t0 + offset));
       }
       expect(redisDecisions).toEqual(databaseDecisions);
       // Both paths were exercised: refusals with their Retry-After, and passes.
@@ -175,46 +172,26 @@ describe.skipIf(!REDIS_BIN)('Redis rate limiter', () => {
       expect(redisDecisions.filter((d) => d.allowed).length).toBeGreaterThan(4);
     });
 
-    it('two limiters on one Redis (two connections, as two replicas) share one bucket', async () => {
-      const policy = { limit: 3, windowSeconds: 60 };
-      const a = createRedisRateLimiter(redis, policy);
-      const b = createRedisRateLimiter(otherReplica, policy);
-      const t0 = 2_000_000;
-      const decisions = [await a.take('shared', t0), await b.take('shared', t0), await a.take('shared', t0), await b.take('shared', t0)];
-      expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
-        [true, 2],
-        [true, 1],
-        [true, 0],
-        [false, 0],
-      ]);
-      expect((await a.take('shared', t0)).allowed).toBe(false);
-    });
-
-    it('never overspends under concurrent takes from two connections', async () => {
-      const policy = { limit: 10, windowSeconds: 3600 };
-      const limiters = [createRedisRateLimiter(redis, policy), createRedisRateLimiter(otherReplica, policy)];
-      const decisions = await Promise.all(Array.from({ length: 50 }, (_, i) => limiters[i % 2]!.take('concurrent', 5_000_000)));
-      const allowed = decisions.filter((d) => d.allowed);
-      expect(allowed).toHaveLength(10);
-      expect(allowed.map((d) => d.remaining).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    });
-
     it('keeps each bucket under a prefixed key that expires once the bucket would be full again', async () => {
-      const limiter = createRedisRateLimiter(redis, { limit: 2, windowSeconds: 60 });
-      await limiter.take('ttl');
-      const key = `${REDIS_KEY_PREFIX}ttl`;
+      const limiter = createLimiter(createRedisBuckets(redis), 'ttl', { limit: 2, windowSeconds: 60 });
+      await limiter.take('a');
+      const key = `${REDIS_KEY_PREFIX}ttl:a`;
       // One token short of full at 2 per minute: full again in 30 s.
       const ttl = await inspect.pttl(key);
       expect(ttl).toBeGreaterThan(25_000);
       expect(ttl).toBeLessThanOrEqual(30_000);
-      await limiter.take('ttl');
+      await limiter.take('a');
       expect(await inspect.pttl(key)).toBeGreaterThan(30_000); // two short: 60 s
+      // Given back to full, the key goes.
+      await limiter.refund('a');
+      await limiter.refund('a');
+      expect(await inspect.exists(key)).toBe(0);
 
       // 20 per second: one token short is full again 50 ms later, and the key is gone.
-      const fast = createRedisRateLimiter(redis, { limit: 20, windowSeconds: 1 });
+      const fast = createLimiter(createRedisBuckets(redis), 'fast', { limit: 20, windowSeconds: 1 });
       await fast.take('short-lived');
-      expect(await inspect.exists(`${REDIS_KEY_PREFIX}short-lived`)).toBe(1);
-      await eventually(async () => (await inspect.exists(`${REDIS_KEY_PREFIX}short-lived`)) === 0, 'the idle bucket to expire');
+      expect(await inspect.exists(`${REDIS_KEY_PREFIX}fast:short-lived`)).toBe(1);
+      await eventually(async () => (await inspect.exists(`${REDIS_KEY_PREFIX}fast:short-lived`)) === 0, 'the idle bucket to expire');
     });
   });
 
@@ -248,8 +225,8 @@ describe.skipIf(!REDIS_BIN)('Redis rate limiter', () => {
       expect(limited.headers.get('ratelimit-policy')).toBe('"workspace";q=3;w=60');
       expect(limited.headers.get('ratelimit')).toMatch(/^"workspace";r=0;t=[1-9]\d*$/);
       expect(((await limited.json()) as { error: { message: string } }).error.message).toMatch(/^rate_limited:/);
-      expect(await inspect.exists(`${REDIS_KEY_PREFIX}ws:${workspaceId}`)).toBe(1);
-      expect(await t.store.db.selectFrom('rate_limit_buckets').selectAll().where('key', 'like', 'ws:%').execute()).toEqual([]);
+      expect(await inspect.exists(`${REDIS_KEY_PREFIX}workspace:${workspaceId}`)).toBe(1);
+      expect(await t.store.db.selectFrom('rate_limit_buckets').selectAll().where('key', 'like', 'workspace:%').execute()).toEqual([]);
     });
 
     it('is ready while Redis answers', async () => {
@@ -340,6 +317,91 @@ describe.skipIf(!REDIS_BIN)('Redis rate limiter', () => {
       }
       expect((await callTool(server, token, 'clinic')).status).toBe(200);
     });
+  });
+});
+
+describe.skipIf(!REDIS_BIN)('the OAuth limits in Redis', () => {
+  let t: TestStore;
+  let redisServer: RedisServer;
+  let inspect: Redis;
+  let server: ConduitServer;
+
+  beforeAll(async () => {
+    t = await createTestStore();
+    redisServer = await startRedis();
+    inspect = new Redis(redisServer.url);
+    inspect.on('error', () => {}); // it reconnects by itself once Redis is back
+    const acme = await createWorkspace(t.store, 'acme');
+    await createUser(t.store, 'ana@example.com', [acme]);
+    server = await createConduitServer({
+      store: t.store,
+      port: 0,
+      logger: silent,
+      delivery: false,
+      redisUrl: redisServer.url,
+      oauth: {
+        rateLimits: { registration: { limit: 4, windowSeconds: 3600 } },
+        loginLimits: { perEmail: { limit: 3, windowSeconds: 900 }, perIp: { limit: 30, windowSeconds: 900 } },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    inspect?.disconnect();
+    await redisServer?.dispose();
+    await t?.cleanup();
+  });
+
+  const registration = () =>
+    fetch(`${server.url}/oauth/mcp/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'none' }),
+    });
+
+  it('counts sign-in attempts in Redis: of 20 simultaneous wrong passwords for one account, exactly the limit are checked', async () => {
+    expect(await concurrentWrongPasswords(server, 20, () => 'ana@example.com')).toEqual({ 401: 3, 429: 17 });
+    expect((await inspect.keys(`${REDIS_KEY_PREFIX}sign-in-account:*`)).length).toBe(1);
+    expect(await t.store.db.selectFrom('rate_limit_buckets').select('key').execute()).toEqual([]);
+  });
+
+  it('counts registrations per address in Redis, with RateLimit fields naming the bucket', async () => {
+    // The sign-in above registered one client.
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await registration()).status);
+    expect(statuses).toEqual([201, 201, 201]);
+    const limited = await registration();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('ratelimit-policy')).toBe('"registration";q=4;w=3600');
+    expect(limited.headers.get('ratelimit')).toMatch(/^"registration";r=0;t=[1-9]\d*$/);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await inspect.exists(`${REDIS_KEY_PREFIX}registration:127.0.0.1`)).toBe(1);
+    expect(await t.store.db.selectFrom('rate_limit_buckets').select('key').execute()).toEqual([]);
+  });
+
+  it('fails closed while Redis is down: the limited OAuth endpoints and the sign-in form answer 503, and recover', async () => {
+    const client = await register(server).catch(() => null); // may be over the limit already; any client will do
+    await inspect.flushall();
+    const fresh = client ?? (await register(server));
+    const browser = new Browser(server.url);
+    const start = await browser.follow(authorizeUrl(server, { client: fresh }));
+    const page = await start.res.text();
+    await redisServer.stop();
+    try {
+      const reg = await registration();
+      expect(reg.status).toBe(503);
+      expect(reg.headers.get('retry-after')).toBe('1');
+      expect(((await reg.json()) as { error: string }).error).toBe('temporarily_unavailable');
+      const signIn = await browser.submit(page, start.url, { email: 'ana@example.com', password: USER_PASSWORD });
+      expect(signIn.res.status).toBe(503);
+      expect(await signIn.res.text()).toContain('Sign-in is briefly unavailable');
+      const auth = await fetch(authorizeUrl(server, { client: fresh }), { redirect: 'manual' });
+      expect(auth.status).toBe(503);
+    } finally {
+      await redisServer.start();
+    }
+    await eventually(async () => (await fetch(`${server.url}/readyz`)).status === 200, 'Redis to be back');
+    expect((await registration()).status).toBe(201);
   });
 });
 

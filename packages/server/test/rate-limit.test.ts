@@ -1,8 +1,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/auth/api-tokens.js';
-import { createRateLimiter } from '../src/limits/token-bucket.js';
+import { createLimiter } from '../src/limits/policy.js';
+import { createDatabaseBuckets, pruneIdleBuckets } from '../src/limits/token-bucket.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
+import { describeBucketStore } from './bucket-store-contract.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
 
 let t: TestStore;
@@ -12,24 +14,18 @@ beforeAll(async () => {
 });
 afterAll(() => t.cleanup());
 
-describe('token bucket', () => {
-  it('allows a burst of `limit`, then refills at limit/window', async () => {
-    const limiter = createRateLimiter(t.store, { limit: 3, windowSeconds: 60 });
-    const t0 = 1_000_000;
-    const burst = [];
-    for (let i = 0; i < 4; i++) burst.push(await limiter.take('k1', t0));
-    expect(burst.map((d) => d.allowed)).toEqual([true, true, true, false]);
-    expect(burst.map((d) => d.remaining)).toEqual([2, 1, 0, 0]);
-    expect(burst[3]!.retryAfter).toBe(20); // one token per 20 s
-    expect((await limiter.take('k1', t0 + 19_000)).allowed).toBe(false);
-    expect((await limiter.take('k1', t0 + 20_000)).allowed).toBe(true);
-    expect((await limiter.take('k2', t0)).allowed).toBe(true); // keys are independent
-  });
+describeBucketStore('database', () => createDatabaseBuckets(t.store));
 
-  it('never overspends under concurrent takes', async () => {
-    const limiter = createRateLimiter(t.store, { limit: 10, windowSeconds: 3600 });
-    const decisions = await Promise.all(Array.from({ length: 40 }, () => limiter.take('concurrent', 5_000_000)));
-    expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
+describe('database buckets', () => {
+  it('forgets buckets idle for longer than any window', async () => {
+    const buckets = createDatabaseBuckets(t.store);
+    const limiter = createLimiter(buckets, 'prune', { limit: 2, windowSeconds: 60 });
+    const now = Date.now();
+    await limiter.take('old', now - 25 * 3600 * 1000);
+    await limiter.take('recent', now - 3600 * 1000);
+    await pruneIdleBuckets(t.store.db, now);
+    const keys = (await t.store.db.selectFrom('rate_limit_buckets').select('key').where('key', 'like', 'prune:%').execute()).map((r) => r.key);
+    expect(keys).toEqual(['prune:recent']);
   });
 });
 
@@ -69,5 +65,19 @@ describe('per-workspace limit on /v1/mcp', () => {
     const elsewhere = await call(tokenA, 'other');
     expect(elsewhere.status).toBe(200);
     expect(elsewhere.headers.get('ratelimit')).toBe('"workspace";r=4;t=12');
+  });
+
+  it('names the bucket it really used: a request that names no workspace draws from the credential\'s own', async () => {
+    const list = await fetch(server.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(list.status).toBe(200);
+    expect(list.headers.get('ratelimit-policy')).toBe('"credential";q=5;w=60');
+    expect(list.headers.get('ratelimit')).toBe('"credential";r=4;t=12');
+    // A workspace the token may not use is no workspace bucket either.
+    const foreign = await call(tokenB, 'other');
+    expect(foreign.headers.get('ratelimit-policy')).toBe('"credential";q=5;w=60');
   });
 });

@@ -51,8 +51,10 @@ async function prepareDemo(store: Store): Promise<string[]> {
 }
 
 function rateLimitLine(perMinute: number, redisUrl: string | undefined): string {
-  if (perMinute === 0) return 'off';
-  return `${perMinute}/min per workspace, buckets in ${redisUrl ? `Redis ${redactRedisUrl(redisUrl)}` : 'the database'}`;
+  const where = redisUrl ? `Redis ${redactRedisUrl(redisUrl)}` : 'the database';
+  // The OAuth and sign-in limits are always on, so their buckets live somewhere even with the workspace limit off.
+  if (perMinute === 0) return `off per workspace; OAuth and sign-in buckets in ${where}`;
+  return `${perMinute}/min per workspace, buckets in ${where}`;
 }
 
 export function serveCommand(): Command {
@@ -68,7 +70,7 @@ export function serveCommand(): Command {
       .option('--delivery-webhook <url>', 'POST each outbound message here, signed with HMAC-SHA256 using env CONDUIT_DELIVERY_SECRET (env CONDUIT_DELIVERY_WEBHOOK); without it sends are marked sent in the local log', process.env.CONDUIT_DELIVERY_WEBHOOK)
       .option('--delivery-claim-seconds <s>', 'how long a delivery attempt holds its message; one cut off by a crash is retried after this, so keep it above the webhook\'s response time (env CONDUIT_DELIVERY_CLAIM_SECONDS)', process.env.CONDUIT_DELIVERY_CLAIM_SECONDS ?? '60')
       .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database (or Redis); 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
-      .option('--redis-url <url>', 'keep the rate-limit buckets in this Redis instead of the database: redis://[:password@]host[:port][/db], rediss:// or unix:///path.sock; while it is down, requests get 503 (env REDIS_URL)', process.env.REDIS_URL || undefined)
+      .option('--redis-url <url>', 'keep every rate limit\'s buckets (per workspace, OAuth and sign-in) in this Redis instead of the database: redis://[:password@]host[:port][/db], rediss:// or unix:///path.sock; while it is down, requests get 503 (env REDIS_URL)', process.env.REDIS_URL || undefined)
       .option('--sessions', 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)')
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
   ).action(async (opts: ServeOptions) => {

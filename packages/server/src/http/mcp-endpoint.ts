@@ -37,8 +37,14 @@ export interface McpEndpointDeps {
   /** Present when `--sessions` is on. */
   sessions?: SessionRegistry | undefined;
   metrics: Metrics;
-  /** Per-workspace request limit; absent when disabled. */
-  rateLimiter?: RateLimiter | undefined;
+  /** The request limit; absent when disabled. */
+  rateLimits?: McpRateLimits | undefined;
+}
+
+/** One policy, two kinds of bucket: a workspace's (shared by every client of it) and a credential's own. */
+export interface McpRateLimits {
+  workspace: RateLimiter;
+  credential: RateLimiter;
 }
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -112,11 +118,11 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
   }
 
   const headers: Record<string, string> = {};
-  if (deps.rateLimiter && message.id !== undefined) {
-    const key = await rateLimitKey(message, credential, deps);
+  if (deps.rateLimits && message.id !== undefined) {
+    const [limiter, subject] = await rateLimitBucket(message, credential, deps, deps.rateLimits);
     let decision;
     try {
-      decision = await deps.rateLimiter.take(key);
+      decision = await limiter.take(subject);
     } catch (error) {
       if (!(error instanceof RateLimiterUnavailableError)) throw error;
       // Fail closed: a limit that silently stops holding is worse than a short outage. Nothing ran.
@@ -124,7 +130,7 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
       deps.logger.warn({ method: message.method, reason: error.message }, 'rate limiter unavailable');
       return sendJson(res, 503, rpcError(message.id, JSONRPC.INTERNAL_ERROR, `rate_limiter_unavailable: ${RATE_LIMITER_UNAVAILABLE}`), { 'retry-after': '1' });
     }
-    Object.assign(headers, rateLimitHeaders(deps.rateLimiter.policy, decision));
+    Object.assign(headers, rateLimitHeaders(limiter, decision));
     if (!decision.allowed) {
       deps.metrics.rateLimited.inc();
       return sendJson(
@@ -195,14 +201,14 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
  * Which bucket a request draws from: the workspace a tool call names (when the credential may use
  * it), so every client of a workspace shares its limit; otherwise the credential's own bucket.
  */
-async function rateLimitKey(message: JsonRpcRequest, credential: Credential, deps: McpEndpointDeps): Promise<string> {
+async function rateLimitBucket(message: JsonRpcRequest, credential: Credential, deps: McpEndpointDeps, limits: McpRateLimits): Promise<[RateLimiter, string]> {
   const args = message.method === 'tools/call' ? message.params?.arguments : undefined;
   const workspaceId = args && typeof args === 'object' ? (args as Record<string, unknown>).workspace_id : undefined;
   if (typeof workspaceId === 'string') {
     const workspace = await workspaceResolver(deps.store.db, credential)(workspaceId).catch(() => null);
-    if (workspace) return `ws:${workspace.id}`;
+    if (workspace) return [limits.workspace, workspace.id];
   }
-  return `cred:${credential.id}`;
+  return [limits.credential, credential.id];
 }
 
 /** DELETE /v1/mcp with sessions on: the client ends its session. */

@@ -1,50 +1,65 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { normalizeEmail } from '../core/normalize.js';
 import type { Store } from '../store/store.js';
-import { hit, peek, reset, type Limit } from './rate-limit.js';
+import type { RateLimiter, RateLimitPolicy } from '../limits/policy.js';
+import { addressSubject } from './client-ip.js';
 
 /** Users who sign in on the OAuth pages (created with `conduit-mcp-server users create`). */
 
 export interface LoginLimits {
-  /** Failed attempts per email address. */
-  perEmail: Limit;
-  /** Failed attempts per client IP, whatever the email. */
-  perIp: Limit;
+  /** Sign-in attempts per account (email address); a successful sign-in refills it. */
+  perEmail: RateLimitPolicy;
+  /** Sign-in attempts per client address, whatever the email; successful ones are given back. */
+  perIp: RateLimitPolicy;
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
-  perEmail: { max: 5, windowSeconds: 15 * 60 },
-  perIp: { max: 30, windowSeconds: 15 * 60 },
+  perEmail: { limit: 5, windowSeconds: 15 * 60 },
+  perIp: { limit: 30, windowSeconds: 15 * 60 },
 };
 
-export type LoginOutcome = { ok: true; userId: string } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'throttled'; retryAfter: number };
+export interface LoginLimiters {
+  account: RateLimiter;
+  address: RateLimiter;
+}
+
+export type LoginOutcome =
+  | { ok: true; userId: string }
+  | { ok: false; reason: 'invalid'; userId: string | null }
+  | { ok: false; reason: 'throttled'; retryAfter: number };
 
 let dummyHash: Promise<string> | undefined;
 
 /**
- * Checks an email and password with failed-attempt throttling. Throttling is checked first, so
- * a throttled caller costs no scrypt work; an unknown email still runs one scrypt verification
- * so response time does not reveal which emails have accounts.
+ * Checks an email and password under the sign-in limits. The attempt is taken from the address's
+ * and the account's buckets before the password is checked, each in one atomic step of the
+ * limiter's backend (the database or Redis every replica shares), so simultaneous attempts
+ * cannot all pass a check made before any of them was counted: no more passwords are ever
+ * checked than the limits allow. A throttled caller costs no scrypt work. A successful sign-in
+ * gives its attempt back to the address (a shared office network is not throttled by people
+ * signing in) and refills the account's bucket. An unknown email still runs one scrypt
+ * verification, so response time does not reveal which emails have accounts.
+ *
+ * Throws RateLimiterUnavailableError when the limiter's backend does not answer.
  */
-export async function attemptLogin(store: Store, limits: LoginLimits, input: { email: string; password: string; ip: string }): Promise<LoginOutcome> {
+export async function attemptLogin(store: Store, limits: LoginLimiters, input: { email: string; password: string; ip: string }): Promise<LoginOutcome> {
   const email = normalizeEmail(input.email);
-  const emailKey = `login:email:${email}`;
-  const ipKey = `login:ip:${input.ip}`;
-  const [byEmail, byIp] = await Promise.all([peek(store, emailKey, limits.perEmail), peek(store, ipKey, limits.perIp)]);
-  if (byEmail.count >= limits.perEmail.max) return { ok: false, reason: 'throttled', retryAfter: byEmail.retryAfter };
-  if (byIp.count >= limits.perIp.max) return { ok: false, reason: 'throttled', retryAfter: byIp.retryAfter };
+  const address = addressSubject(input.ip);
+  // Hashed: what was typed as the email may be a password typed into the wrong field.
+  const account = createHash('sha256').update(email).digest('base64url');
+  const byAddress = await limits.address.take(address);
+  if (!byAddress.allowed) return { ok: false, reason: 'throttled', retryAfter: byAddress.retryAfter };
+  const byAccount = await limits.account.take(account);
+  if (!byAccount.allowed) return { ok: false, reason: 'throttled', retryAfter: byAccount.retryAfter };
 
   const user = await store.db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
   let matches = false;
   if (user?.password_hash) matches = await verifyPassword(input.password, user.password_hash);
   else await verifyPassword(input.password, await dummyHash); // same cost as a real check, result irrelevant
-  if (!user || !matches) {
-    await Promise.all([hit(store, emailKey, limits.perEmail), hit(store, ipKey, limits.perIp)]);
-    return { ok: false, reason: 'invalid' };
-  }
-  await reset(store, emailKey);
+  if (!user || !matches) return { ok: false, reason: 'invalid', userId: user?.id ?? null };
+  await Promise.all([limits.account.reset(account), limits.address.refund(address)]);
   return { ok: true, userId: user.id };
 }
 

@@ -127,6 +127,5 @@ export async function pruneOAuthState(store: Store, now = new Date()): Promise<v
       .deleteFrom('oauth_grant_workspaces')
       .where('grant_id', 'not in', trx.selectFrom('oauth_models').select('grant_id').where('model', '=', 'Grant').where('grant_id', 'is not', null))
       .execute();
-    await trx.deleteFrom('oauth_counters').where('window_start', '<', new Date(now.getTime() - 24 * 3600 * 1000).toISOString()).execute();
   });
 }

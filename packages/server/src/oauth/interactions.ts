@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientModel, InteractionDetails } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, CLOSE_CONNECTION, readBody } from '../http/body.js';
 import type { Store } from '../store/store.js';
-import { attemptLogin, findUser, memberWorkspaces, type LoginLimits } from './accounts.js';
+import { RateLimiterUnavailableError } from '../limits/policy.js';
+import { normalizeEmail } from '../core/normalize.js';
+import { attemptLogin, findUser, memberWorkspaces, type LoginLimiters, type LoginOutcome } from './accounts.js';
 import type { CsrfTokens } from './csrf.js';
 import { consentPage } from './pages/consent.js';
 import { errorPage } from './pages/error.js';
@@ -23,7 +26,7 @@ export interface InteractionDeps {
   provider: Provider;
   store: Store;
   csrf: CsrfTokens;
-  loginLimits: LoginLimits;
+  loginLimiters: LoginLimiters;
   logger: Logger;
   /** The client's address for sign-in throttling (see clientIp). */
   clientIp: (req: IncomingMessage) => string;
@@ -101,30 +104,52 @@ function renderLogin(
   client: ClientModel,
   status: number,
   extra: { email?: string; error?: string } = {},
+  headers: Record<string, string> = {},
 ): void {
   const { token, setCookie } = deps.csrf.issue(req, details.uid);
   const page = loginPage({ action: `${OAUTH_MOUNT}/interaction/${details.uid}/login`, csrf: token, clientName: clientName(client), ...extra });
-  sendPage(res, status, page, setCookie ? { 'set-cookie': setCookie } : {});
+  sendPage(res, status, page, { ...headers, ...(setCookie ? { 'set-cookie': setCookie } : {}) });
 }
 
 async function submitLogin(req: IncomingMessage, res: ServerResponse, deps: InteractionDeps, details: InteractionDetails, client: ClientModel, form: URLSearchParams): Promise<void> {
   const email = (form.get('email') ?? '').slice(0, 320);
   const password = (form.get('password') ?? '').slice(0, 1024);
   if (!email || !password) return renderLogin(req, res, deps, details, client, 400, { email, error: 'Enter your email and password.' });
-  const outcome = await attemptLogin(deps.store, deps.loginLimits, { email, password, ip: deps.clientIp(req) });
+  const ip = deps.clientIp(req);
+  let outcome: LoginOutcome;
+  try {
+    outcome = await attemptLogin(deps.store, deps.loginLimiters, { email, password, ip });
+  } catch (error) {
+    if (!(error instanceof RateLimiterUnavailableError)) throw error;
+    deps.logger.warn({ reason: error.message }, 'rate limiter unavailable');
+    return renderLogin(req, res, deps, details, client, 503, { email, error: 'Sign-in is briefly unavailable. Please try again in a moment.' }, { 'retry-after': '1' });
+  }
   if (!outcome.ok) {
     if (outcome.reason === 'throttled') {
       const minutes = Math.ceil(outcome.retryAfter / 60);
-      deps.logger.warn({ ip: deps.clientIp(req) }, 'oauth sign-in throttled');
+      deps.logger.warn({ ...accountFields(email, null), ip }, 'oauth sign-in throttled');
       return renderLogin(req, res, deps, details, client, 429, {
         email,
         error: `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
       });
     }
+    deps.logger.warn({ ...accountFields(email, outcome.userId), ip }, 'oauth sign-in failed');
     return renderLogin(req, res, deps, details, client, 401, { email, error: 'Incorrect email or password.' });
   }
   // remember: false keeps the sign-in to this browser session (no persistent cookie).
   await deps.provider.interactionFinished(req, res, { login: { accountId: outcome.userId, remember: false } }, { mergeWithLastSubmission: false });
+}
+
+/**
+ * Who a failed or throttled sign-in was for, for the log. What was typed as the email is logged
+ * only when it names an account: people type their password into the email field, and the log
+ * must never hold a password. Otherwise a short hash lets an administrator see repeated attempts
+ * on one unknown name without learning it.
+ */
+function accountFields(email: string, userId: string | null): Record<string, string | null> {
+  const normalized = normalizeEmail(email);
+  if (userId) return { user: userId, email: normalized };
+  return { user: null, email_sha256: createHash('sha256').update(normalized).digest('hex').slice(0, 16) };
 }
 
 function requestedScopes(details: InteractionDetails): Set<string> {

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type * as OidcProviderLib from 'oidc-provider';
 import type { ClientModel, Configuration, KoaContextWithOIDC } from 'oidc-provider';
@@ -171,27 +170,4 @@ function patchClientSecretComparison(provider: Provider): void {
   provider.Client.prototype.compareClientSecret = function compareHashed(this: ClientModel, actual: string) {
     return original.call(this, `sha256:${sha256Hex(actual)}`);
   };
-}
-
-/** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) is 127.0.0.1. */
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') ? ip.slice('::ffff:'.length) : ip;
-}
-
-/**
- * The client's IP, for per-IP limits: the socket peer, unless that peer is one of
- * `trustedProxies` (the reverse proxy in front of the server, `serve --trusted-proxies`). Behind a
- * proxy every request comes from the proxy's address, so per-IP limits would count all users
- * together; its X-Forwarded-For names the client. Anyone can send that header, so it is read only
- * from a trusted peer, from the right, skipping trusted hops: the first untrusted address is the
- * one the nearest trusted proxy saw (entries further left are the client's own claims).
- */
-export function clientIp(req: IncomingMessage, trustedProxies: ReadonlySet<string> = new Set()): string {
-  let ip = normalizeIp(req.socket.remoteAddress ?? 'unknown');
-  const forwarded = String(req.headers['x-forwarded-for'] ?? '')
-    .split(',')
-    .map((hop) => normalizeIp(hop.trim()))
-    .filter(Boolean);
-  while (trustedProxies.has(ip) && forwarded.length > 0) ip = forwarded.pop()!;
-  return ip;
 }

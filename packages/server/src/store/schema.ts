@@ -36,7 +36,6 @@ export interface Database {
   conversation_search_versions: ConversationSearchVersionsTable;
   oauth_models: OAuthModelsTable;
   oauth_grant_workspaces: OAuthGrantWorkspacesTable;
-  oauth_counters: OAuthCountersTable;
 }
 
 /** 0 or 1: SQLite has no boolean type. */
@@ -410,13 +409,6 @@ export interface OAuthGrantWorkspacesTable {
   workspace_id: string;
 }
 
-/** Fixed-window counters: per-IP limits on the OAuth endpoints and failed sign-in throttling. */
-export interface OAuthCountersTable {
-  key: string;
-  window_start: string;
-  count: number;
-}
-
 /** Moved on by triggers whenever a workspace's conversation search results may change. */
 export interface ConversationSearchVersionsTable {
   workspace_id: string;
@@ -424,7 +416,7 @@ export interface ConversationSearchVersionsTable {
 }
 
 export interface RateLimitBucketsTable {
-  /** `ws:<workspace id>` or `cred:<credential id>`. */
+  /** `<limit name>:<subject>`, e.g. `workspace:wp_…`, `registration:203.0.113.7`, `sign-in-account:<hash of the email>`. */
   key: string;
   tokens: number;
   /** Epoch milliseconds of the last refill. */

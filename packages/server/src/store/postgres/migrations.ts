@@ -38,6 +38,12 @@ export const postgresMigrations: Record<string, Migration> = {
       for (const statement of SEARCH_VERSIONS_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  // The OAuth per-address and sign-in limits moved to the token buckets every limit uses (limits/).
+  '0005_oauth_limits_in_buckets': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw('DROP TABLE oauth_counters').execute(db);
+    },
+  },
 };
 
 const T = 'TEXT COLLATE "C"';

@@ -25,6 +25,12 @@ export const sqliteMigrations: Record<string, Migration> = {
       for (const statement of SEARCH_VERSIONS_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  // The OAuth per-address and sign-in limits moved to the token buckets every limit uses (limits/).
+  '0005_oauth_limits_in_buckets': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw('DROP TABLE oauth_counters').execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';
