@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A BROWSER for `conduit-mcp login` in end-to-end tests: headless Chromium (playwright-core) opens the
 // sign-in URL, signs in as CONDUIT_E2E_EMAIL / CONDUIT_E2E_PASSWORD, grants the workspaces named in
-// CONDUIT_E2E_WORKSPACES (comma-separated) on the consent page, and waits for the CLI's loopback page.
+// CONDUIT_E2E_WORKSPACES (comma-separated) on the consent page (unticking "Send messages and change
+// data" when CONDUIT_E2E_WRITE=off), and waits for the CLI's loopback page.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ try {
   for (const slug of (process.env.CONDUIT_E2E_WORKSPACES ?? '').split(',').filter(Boolean)) {
     await page.locator('label.option', { hasText: slug }).locator('input[name=workspace]').check();
   }
+  if (process.env.CONDUIT_E2E_WRITE === 'off') await page.locator('input[name=write]').uncheck();
   const decision = process.env.CONDUIT_E2E_DECISION ?? 'allow';
   await Promise.all([page.waitForNavigation(), page.click(`button[value=${decision}]`)]);
   process.stdout.write(`${await page.locator('body').innerText()}\n`);
