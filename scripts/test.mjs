@@ -3,34 +3,45 @@
 // Sequential on purpose: the suites start real servers, browsers and keychains, and CI has 2 cores.
 // The CLI suite runs inside a private D-Bus session with an unlocked gnome-keyring, so its keychain
 // tests talk to a real Secret Service (HOME points at a throwaway directory so no real keyring is touched).
-// The server suite runs twice: on SQLite, then, when PostgreSQL's binaries are installed, on a
-// throwaway PostgreSQL cluster (packages/server/scripts/test-postgres.sh).
+// The server suite runs twice: on SQLite, then on a throwaway PostgreSQL cluster
+// (packages/server/scripts/test-postgres.sh).
+// A system service that is not installed (scripts/test-services.mjs) skips the tests that need it,
+// with one line saying what to install; under CONDUIT_REQUIRE_SERVICES=1 (CI) it fails the run.
+//
+//   node scripts/test.mjs [server] [server-postgres] [cli] [e2e]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SERVICE_NAMES, serviceStatus, servicesRequired } from './test-services.mjs';
 
 const root = resolve(import.meta.dirname, '..');
+const suites = ['server', 'server-postgres', 'cli', 'e2e'];
 const only = process.argv.slice(2);
-const runs = ['server', 'server-postgres', 'cli', 'e2e'].filter((p) => only.length === 0 || only.includes(p));
+const unknown = only.filter((name) => !suites.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`test.mjs: unknown suite ${unknown.join(', ')} (one of ${suites.join(', ')})\n`);
+  process.exit(2);
+}
+const runs = suites.filter((p) => only.length === 0 || only.includes(p));
 const resultsDir = join(root, '.tmp', 'test-results');
 mkdirSync(resultsDir, { recursive: true });
+const started = Date.now();
 
-function hasCommand(name) {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-function hasPostgres() {
-  if (process.env.PG_BIN) return true;
-  const base = '/usr/lib/postgresql';
-  return existsSync(base) && readdirSync(base).some((version) => existsSync(join(base, version, 'bin', 'pg_ctl')));
+const services = Object.fromEntries(SERVICE_NAMES.map((name) => [name, serviceStatus(name)]));
+const absent = SERVICE_NAMES.filter((name) => !services[name].available);
+process.stdout.write(`node ${process.version}; services: ${SERVICE_NAMES.map((name) => `${name} ${services[name].available ? 'ok' : 'MISSING'}`).join(', ')}\n`);
+for (const name of absent) {
+  process.stdout.write(`  ${name}: ${services[name].missing}${servicesRequired() ? '' : ' (its tests are skipped)'}\n`);
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedRun = false;
 for (const name of runs) {
-  if (name === 'server-postgres' && !hasPostgres()) {
-    process.stdout.write('\n== server (postgres): skipped, PostgreSQL is not installed\n');
+  const title = name === 'server-postgres' ? 'server (postgres)' : name;
+  if (name === 'server-postgres' && !services.postgres.available) {
+    process.stdout.write(`\n== ${title}: ${servicesRequired() ? 'FAILED' : 'skipped'}, ${services.postgres.missing}\n`);
+    if (servicesRequired()) failedRun = true;
     continue;
   }
   const cwd = join(root, 'packages', name === 'server-postgres' ? 'server' : name);
@@ -40,12 +51,13 @@ for (const name of runs) {
   const vitest = `${join(root, 'node_modules', '.bin', 'vitest')} run ${vitestArgs}`;
   let command = name === 'server-postgres' ? `bash scripts/test-postgres.sh ${vitestArgs}` : vitest;
   let env = process.env;
-  if (name === 'cli' && hasCommand('dbus-run-session') && hasCommand('gnome-keyring-daemon')) {
+  if (name === 'server-postgres') env = { ...process.env, PG_BIN: services.postgres.path };
+  if (name === 'cli' && services.keychain.available) {
     const home = mkdtempSync(join(tmpdir(), 'conduit-keyring-'));
     env = { ...process.env, HOME: home, CONDUIT_TEST_KEYCHAIN: '1' };
     command = `dbus-run-session -- sh -c 'echo test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec ${vitest}'`;
   }
-  process.stdout.write(`\n== ${name === 'server-postgres' ? 'server (postgres)' : name}\n`);
+  process.stdout.write(`\n== ${title}\n`);
   const run = spawnSync('sh', ['-c', command], { cwd, env, stdio: 'inherit' });
   if (run.status !== 0) failedRun = true;
   if (existsSync(output)) {
@@ -58,5 +70,8 @@ for (const name of runs) {
     process.stdout.write(`${name}: the test run produced no report\n`);
   }
 }
-process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+const seconds = Math.round((Date.now() - started) / 1000);
+const duration = `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+const note = absent.length > 0 ? `; missing services: ${absent.join(', ')}${servicesRequired() ? ' (required: CONDUIT_REQUIRE_SERVICES=1)' : ' (their tests were skipped)'}` : '';
+process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped in ${duration}${note}\n`);
 process.exit(failedRun || totals.failed > 0 ? 1 : 0);

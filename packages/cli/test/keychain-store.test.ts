@@ -1,9 +1,11 @@
 // Runs against a real Secret Service: gnome-keyring in a private D-Bus session. `pnpm test:keychain`
 // (or the repository's test runner) starts one and sets CONDUIT_TEST_KEYCHAIN=1; anywhere else these
-// tests are skipped, and nowhere do they touch a developer's own keyring.
+// tests are skipped with a line saying why (a failure under CONDUIT_REQUIRE_SERVICES=1), and nowhere
+// do they touch a developer's own keyring.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { KeychainStore } from '../src/credentials/keychain-store.js';
 import { LayeredStore, resolveStore } from '../src/credentials/resolve.js';
 import { FileStore } from '../src/credentials/file-store.js';
@@ -12,7 +14,7 @@ import { silentReporter } from '../src/output.js';
 import { cliEnv, runCli, tempDir } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
-const underKeyring = process.env.CONDUIT_TEST_KEYCHAIN === '1' && Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+const underKeyring = useService('keychain', import.meta.url).available;
 
 function apiToken(url: string, token: string): ApiTokenCredential {
   return { version: 1, kind: 'api_token', url, obtainedAt: new Date().toISOString(), token };

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
@@ -15,24 +15,6 @@ import { SERVER_CLI } from './server-process.js';
  */
 
 const run = promisify(execFile);
-
-/**
- * Where the PostgreSQL server binaries are: PG_BIN, else the newest /usr/lib/postgresql/<v>/bin,
- * else the directory of a pg_ctl on PATH; undefined when PostgreSQL is not installed.
- */
-export function findPostgresBin(): string | undefined {
-  if (process.env.PG_BIN) return process.env.PG_BIN;
-  const base = '/usr/lib/postgresql';
-  if (existsSync(base)) {
-    const versions = readdirSync(base)
-      .filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl')))
-      .sort((a, b) => Number(a) - Number(b));
-    const newest = versions.at(-1);
-    if (newest) return join(base, newest, 'bin');
-  }
-  const onPath = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' });
-  return onPath.status === 0 && onPath.stdout.trim() ? join(onPath.stdout.trim(), '..') : undefined;
-}
 
 /** A port nobody listens on right now: the kernel picks one for a listener closed straight away. */
 export function freePort(): Promise<number> {

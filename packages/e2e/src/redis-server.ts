@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +12,6 @@ import { freePort } from './postgres-cluster.js';
  */
 
 const run = promisify(execFile);
-
-/** The redis-server binary on PATH, or undefined when Redis is not installed. */
-export function findRedisServer(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  return found.status === 0 && found.stdout.trim() ? found.stdout.trim() : undefined;
-}
 
 export interface RedisServer {
   /** redis://:<password>@127.0.0.1:<port> */

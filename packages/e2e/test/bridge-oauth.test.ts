@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { SERVER_CLI, startServer, type ServerProcess } from '../src/server-process.js';
 import { BRIDGE_CLI, callOk, connectStdio, E2E_DIR, hostEnv, type BridgeSession } from './bridge-helpers.js';
 
@@ -18,6 +19,7 @@ import { BRIDGE_CLI, callOk, connectStdio, E2E_DIR, hostEnv, type BridgeSession 
  */
 
 const CHROMIUM_BROWSER = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'chromium-browser.mjs');
+const chromium = useService('chromium', import.meta.url);
 let server: ServerProcess;
 let work: string;
 let configDir: string;
@@ -91,6 +93,7 @@ beforeAll(async () => {
       CONDUIT_CONFIG_DIR: configDir,
       CONDUIT_CREDENTIAL_STORE: 'file',
       BROWSER: `${process.execPath} ${CHROMIUM_BROWSER}`,
+      CHROMIUM_PATH: chromium.path ?? '',
       CONDUIT_E2E_EMAIL: server.demoUser!.email,
       CONDUIT_E2E_PASSWORD: server.demoUser!.password,
       CONDUIT_E2E_WORKSPACES: 'acme-hotels',
@@ -107,7 +110,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('the bridge on an OAuth login', () => {
+describe.skipIf(!chromium.available)('the bridge on an OAuth login', () => {
   it('reaches exactly the workspaces granted at consent', async () => {
     const { client } = await host();
     const workspaces = await callOk<{ data: Array<{ slug: string }> }>(client, 'list_workspaces', {});

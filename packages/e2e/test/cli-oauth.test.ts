@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 
 /**
@@ -16,6 +17,7 @@ import { startServer, type ServerProcess } from '../src/server-process.js';
 const require = createRequire(import.meta.url);
 const CLI = join(dirname(require.resolve('conduit-mcp/package.json')), 'dist', 'cli.js');
 const CHROMIUM_BROWSER = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'chromium-browser.mjs');
+const chromium = useService('chromium', import.meta.url);
 
 let server: ServerProcess;
 let configDir: string;
@@ -27,6 +29,7 @@ function cli(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ code: num
     CONDUIT_CONFIG_DIR: configDir,
     CONDUIT_CREDENTIAL_STORE: 'file',
     BROWSER: `${process.execPath} ${CHROMIUM_BROWSER}`,
+    CHROMIUM_PATH: chromium.path ?? '',
     CONDUIT_E2E_EMAIL: server.demoUser!.email,
     CONDUIT_E2E_PASSWORD: server.demoUser!.password,
     CONDUIT_E2E_WORKSPACES: 'acme-hotels',
@@ -69,7 +72,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-describe('conduit-mcp login against our server in headless Chromium', () => {
+describe.skipIf(!chromium.available)('conduit-mcp login against our server in headless Chromium', () => {
   it('a denied consent stores nothing and says so', async () => {
     const result = await cli(['login', '--url', server.mcpUrl, '--timeout', '90'], { CONDUIT_E2E_DECISION: 'deny' });
     expect(result.code).toBe(1);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPostgresBin, startPostgresCluster } from '../src/postgres-cluster.js';
+import { useService } from '../../../scripts/test-services.mjs';
+import { startPostgresCluster } from '../src/postgres-cluster.js';
 import { SERVER_CLI, startServer, type ServerProcess } from '../src/server-process.js';
 import { connectClient, findFixtures, rawCall, type Fixtures, type RawResponse } from './write-helpers.js';
 
@@ -107,7 +108,7 @@ describe('SQLite locked by another process', () => {
   });
 });
 
-const pgBin = findPostgresBin();
+const pgBin = useService('postgres', import.meta.url).path;
 
 describe.skipIf(!pgBin)('PostgreSQL restarted under load', () => {
   it('answers 503 while it is down, recovers by itself, and no write is lost, doubled or half-written', { timeout: 120_000 }, async () => {

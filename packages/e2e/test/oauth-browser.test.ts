@@ -8,6 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 
 /**
@@ -27,6 +28,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+const chromiumBrowser = useService('chromium', import.meta.url);
 let server: ServerProcess;
 let context: BrowserContext;
 let profileDir: string;
@@ -57,7 +59,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
   callbackUrl = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback`;
   profileDir = mkdtempSync(join(tmpdir(), 'conduit-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  context = await chromium.launchPersistentContext(profileDir, { executablePath: chromiumBrowser.path, headless: true, args: CHROMIUM_ARGS });
 }, 180_000);
 
 afterAll(async () => {
@@ -68,7 +70,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-describe('OAuth sign-in and consent in Chromium', () => {
+describe.skipIf(!chromiumBrowser.available)('OAuth sign-in and consent in Chromium', () => {
   it('a new client registers, the demo user grants acme-hotels only, and the token works there and nowhere else', async () => {
     // 1. Discovery, as a client does after its first 401.
     const unauthorized = await fetch(server.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/postgres-cluster.js';
-import { findRedisServer, startRedisServer, type RedisServer } from '../src/redis-server.js';
+import { useService } from '../../../scripts/test-services.mjs';
+import { startRedisServer, type RedisServer } from '../src/redis-server.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../src/round-robin-proxy.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 import { eventually, openDatabase, rawCall, type RawResponse } from './write-helpers.js';
@@ -15,13 +16,7 @@ import { eventually, openDatabase, rawCall, type RawResponse } from './write-hel
  * replica gets the URL as --redis-url, the other as REDIS_URL.
  */
 
-const REDIS_BIN = findRedisServer();
-if (!REDIS_BIN) {
-  const message = 'redis-rate-limit.test.ts: redis-server not found on PATH (apt-get install redis-server)';
-  // CI installs redis-server: there, a missing install is a failure, not a reason to skip.
-  if (process.env.CI) throw new Error(message);
-  console.warn(`${message}; skipping the Redis rate-limit suite`);
-}
+const REDIS_BIN = useService('redis', import.meta.url).path;
 
 const LIMIT = 6; // per minute: one token every 10 s
 

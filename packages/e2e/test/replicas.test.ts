@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeUrl, FormBrowser, pkce, registerClient, signInAndConsent, tokenRequest, type RegisteredClient } from '../src/oauth-http.js';
-import { findPostgresBin, freePort, startPostgresCluster, type PgPool, type PostgresCluster } from '../src/postgres-cluster.js';
+import { useService } from '../../../scripts/test-services.mjs';
+import { freePort, startPostgresCluster, type PgPool, type PostgresCluster } from '../src/postgres-cluster.js';
 import { startRoundRobinProxy, type ProxyLogEntry, type RoundRobinProxy } from '../src/round-robin-proxy.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../src/webhook-receiver.js';
@@ -15,13 +16,7 @@ import { connectClient, DELIVERY_SECRET, eventually, findFixtures, rawCall, repl
  * the workspace limit holds across both, and killing A with SIGKILL loses nothing.
  */
 
-const PG_BIN = findPostgresBin();
-if (!PG_BIN) {
-  const message = 'replicas.test.ts: PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN)';
-  // CI installs PostgreSQL: there, a missing install is a failure, not a reason to skip.
-  if (process.env.CI) throw new Error(message);
-  console.warn(`${message}; skipping the replica suite`);
-}
+const PG_BIN = useService('postgres', import.meta.url).path;
 
 const A = 0;
 const B = 1;

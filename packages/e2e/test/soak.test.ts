@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findPostgresBin, startPostgresCluster, type PostgresCluster } from '../src/postgres-cluster.js';
+import { useService } from '../../../scripts/test-services.mjs';
+import { startPostgresCluster, type PostgresCluster } from '../src/postgres-cluster.js';
 import { formatReports, runSoak, type SoakReport } from '../src/soak.js';
 
 /**
@@ -13,7 +14,7 @@ import { formatReports, runSoak, type SoakReport } from '../src/soak.js';
 
 const clients = Number(process.env.SOAK_CLIENTS ?? 20);
 const seconds = Number(process.env.SOAK_SECONDS ?? 10);
-const pgBin = findPostgresBin();
+const pgBin = useService('postgres', import.meta.url).path;
 const reports: SoakReport[] = [];
 let cluster: PostgresCluster | undefined;
 

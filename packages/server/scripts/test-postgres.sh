@@ -10,17 +10,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
-find_bin() {
-  if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
-  # The newest installed major version, e.g. /usr/lib/postgresql/15/bin.
-  local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n | tail -n 1 || true)"
-  if [ -n "$dir" ]; then echo "$dir"; return; fi
-  if command -v pg_ctl >/dev/null; then dirname "$(command -v pg_ctl)"; return; fi
-  echo "test-postgres: no PostgreSQL server binaries found (install postgresql, or set PG_BIN)" >&2
-  exit 2
-}
-bin="$(find_bin)"
+# Where the server binaries are (PG_BIN, else the newest installed version): the same lookup as
+# every test's (scripts/test-services.mjs), which prints what to install when there are none.
+bin="$(node "$root/scripts/test-services.mjs" postgres)" || exit 2
 
 as_owner=()
 if [ "$(id -u)" = "0" ]; then as_owner=(runuser -u postgres --); fi

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { createApiToken } from '../src/auth/api-tokens.js';
 import { createLimiter, type RateLimitPolicy } from '../src/limits/policy.js';
 import { createRedisBuckets, REDIS_KEY_PREFIX } from '../src/limits/redis-bucket.js';
@@ -22,13 +23,7 @@ import { authorizeUrl, Browser, concurrentWrongPasswords, createUser, PASSWORD a
  * free loopback port, with a password, nothing persisted), stopped afterwards.
  */
 
-const REDIS_BIN = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout?.trim() || undefined;
-if (!REDIS_BIN) {
-  const message = 'rate-limit-redis.test.ts: redis-server not found on PATH (apt-get install redis-server)';
-  // CI installs redis-server: there, a missing install is a failure, not a reason to skip.
-  if (process.env.CI) throw new Error(message);
-  console.warn(`${message}; skipping the Redis rate-limit suite`);
-}
+const REDIS_BIN = useService('redis', import.meta.url).path;
 
 const PASSWORD = 'redis-test-pw-5b1e';
 const silent = pino({ level: 'silent' });
