@@ -163,7 +163,7 @@ export function useService(name, testFile) {
   if (servicesRequired()) {
     throw new Error(`${file}: ${status.missing}; CONDUIT_REQUIRE_SERVICES=1 makes a missing service a failure`);
   }
-  process.stderr.write(`↓ ${file}: skipped, ${status.missing}\n`);
+  process.stderr.write(`↓ ${file}: skipping the tests that need ${name}: ${status.missing}\n`);
   return status;
 }
 

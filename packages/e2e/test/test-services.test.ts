@@ -107,7 +107,7 @@ describe('a test file that needs a missing service', () => {
     const report = JSON.parse(result.stdout) as { numPassedTests: number; numPendingTests: number; numFailedTests: number };
     expect(report).toMatchObject({ numPassedTests: 1, numPendingTests: 1, numFailedTests: 0 });
     const lines = result.stderr.split('\n').filter((line) => line.includes('redis'));
-    expect(lines).toEqual([`↓ ${join(dir, 'test', 'needs-redis.test.mjs')}: skipped, redis-server is not installed; to install: apt-get install redis-server`]);
+    expect(lines).toEqual([`↓ ${join(dir, 'test', 'needs-redis.test.mjs')}: skipping the tests that need redis: redis-server is not installed; to install: apt-get install redis-server`]);
   });
 
   it('fails under CONDUIT_REQUIRE_SERVICES=1, so CI cannot pass by skipping', () => {
