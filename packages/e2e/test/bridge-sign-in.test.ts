@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { SERVER_CLI, startServer, type ServerProcess } from '../src/server-process.js';
 import { BRIDGE_CLI, connectStdio, E2E_DIR, hostEnv, type BridgeSession, type ToolResult } from './bridge-helpers.js';
 
@@ -18,6 +19,7 @@ import { BRIDGE_CLI, connectStdio, E2E_DIR, hostEnv, type BridgeSession, type To
 
 const run = promisify(execFile);
 const CHROMIUM_BROWSER = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'chromium-browser.mjs');
+const chromium = useService('chromium', import.meta.url);
 let server: ServerProcess;
 let work: string;
 const open: BridgeSession[] = [];
@@ -45,6 +47,7 @@ function env(configDir: string, extra: Record<string, string> = {}): Record<stri
     CONDUIT_CONFIG_DIR: configDir,
     CONDUIT_CREDENTIAL_STORE: 'file',
     BROWSER: `${process.execPath} ${CHROMIUM_BROWSER}`,
+    CHROMIUM_PATH: chromium.path ?? '',
     CONDUIT_E2E_EMAIL: server.demoUser!.email,
     CONDUIT_E2E_PASSWORD: server.demoUser!.password,
     CONDUIT_E2E_WORKSPACES: 'acme-hotels',
@@ -69,7 +72,7 @@ async function messagesIn(session: BridgeSession, conversation: string): Promise
   return (thread.structuredContent as { data: unknown[] }).data.length;
 }
 
-describe('the bridge signing in against the real server', () => {
+describe.skipIf(!chromium.available)('the bridge signing in against the real server', () => {
   it('first run: initialize at once with conduit_sign_in, the bridge opens the sign-in itself, and the real tools follow with list_changed', async () => {
     const configDir = join(work, 'first-run');
     const session = await host(configDir);

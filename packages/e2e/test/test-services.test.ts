@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,5 +114,21 @@ describe('a test file that needs a missing service', () => {
     const result = vitest(bareEnv({ CONDUIT_REQUIRE_SERVICES: '1' }));
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).toContain('redis-server is not installed; to install: apt-get install redis-server; CONDUIT_REQUIRE_SERVICES=1 makes a missing service a failure');
+  });
+});
+
+describe('every test file that starts a service', () => {
+  // What starting each service looks like in a test; such a file must ask useService() first, or a
+  // machine without the service fails (or waits) instead of skipping with a reason.
+  const starts = [/chromium-browser\.mjs/, /from 'playwright-core'/, /startPostgresCluster\(/, /startRedisServer\(/, /redis-server/, /KeychainStore/, /dbus-run-session/];
+
+  it('asks useService() for it', () => {
+    const files = spawnSync('git', ['ls-files', 'packages/*/test/*.test.ts', 'packages/*/test/**/*.test.ts'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(files.length).toBeGreaterThan(10);
+    const unchecked = files.filter((file) => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      return file !== 'packages/e2e/test/test-services.test.ts' && starts.some((pattern) => pattern.test(text)) && !text.includes('useService(');
+    });
+    expect(unchecked).toEqual([]);
   });
 });
