@@ -23,6 +23,8 @@ export interface AccessOptions {
   onToolsChanged(): void;
   /** Signed in again after having been signed out (the session is open). */
   onSignedIn(): void;
+  /** Signed out: the server session cannot be used (or ended) without a credential. */
+  onSignedOut(): void;
   /** How often to look for a credential stored by anyone while one is needed. */
   watchIntervalMs?: number;
   /** How long after the client's `initialized` the bridge starts a browser sign-in by itself. */
@@ -107,6 +109,7 @@ export class Access {
           : { kind: 'ended', reason };
     this.offer = undefined;
     this.known = this.options.lastSentToken();
+    this.options.onSignedOut();
     const { log, url } = this.options;
     if (this.problem.kind === 'fixed') log.warn(describeProblem(this.problem, url));
     else log.info(`${describeProblem(this.problem, url)} Serving ${SIGN_IN_TOOL} until a credential appears (call it, or run \`${this.login}\` in a terminal).`);
@@ -172,7 +175,8 @@ export class Access {
     if (!this.problem) {
       // Offering more scope: a new credential either has it (or cannot say: an API token) or not.
       if (stored.kind === 'oauth' && stored.scope !== undefined && this.offer?.required && !hasScopes(stored.scope, this.offer.required)) {
-        log.info(`the new sign-in for ${url} still does not grant ${this.offer.required}; ${SIGN_IN_TOOL} stays offered`);
+        // Also what every hourly refresh of the narrow credential looks like: not worth more than debug.
+        log.debug(`the credential now stored for ${url} still does not grant ${this.offer.required}; ${SIGN_IN_TOOL} stays offered`);
         return;
       }
       this.offer = undefined;

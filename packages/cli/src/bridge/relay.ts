@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AuthError } from '../auth/errors.js';
 import { Access } from './access.js';
 import {
   BRIDGE_ERROR,
@@ -205,7 +206,8 @@ export class Relay {
       access.signOut(error);
     }
     const problem = access.signedOut!;
-    return errorResponse(message.id, BRIDGE_ERROR.LOGIN_REQUIRED, `${describeProblem(problem, url)} Call ${SIGN_IN_TOOL}, or run \`${access.login}\` in a terminal.`, {
+    const next = problem.kind === 'fixed' ? '' : ` Call ${SIGN_IN_TOOL}, or run \`${access.login}\` in a terminal.`;
+    return errorResponse(message.id, BRIDGE_ERROR.LOGIN_REQUIRED, `${describeProblem(problem, url)}${next}`, {
       reason: 'login_required',
       command: access.login,
     });
@@ -242,6 +244,9 @@ export class Relay {
 
   private failure(id: RequestId, error: unknown): JsonRpcMessage {
     if (error instanceof BridgeFailure) return errorResponse(id, error.code, error.message, error.data);
+    // The auth layer's other failures (the authorization server unreachable during a refresh…) are
+    // written for the user and leave the credential in place: report them, and try again next time.
+    if (error instanceof AuthError) return errorResponse(id, BRIDGE_ERROR.UPSTREAM_UNAVAILABLE, error.message, { reason: error.code });
     this.options.log.warn(`internal error: ${describeError(error)}`);
     return errorResponse(id, -32603, `conduit-mcp internal error: ${describeError(error)}`);
   }

@@ -75,6 +75,7 @@ export function runBridge(options: RunBridgeOptions, io: BridgeIo = processIo())
     lastSentToken: () => upstream.lastSentToken,
     onToolsChanged: () => relay.toolsChanged(),
     onSignedIn: () => relay.signedIn(),
+    onSignedOut: () => upstream.reset(),
     ...options.access,
   });
   const relay: Relay = new Relay({ upstream, policy, access, log, write, url, version: options.version });
