@@ -9,6 +9,7 @@ import {
   type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { connectBridge, startPeer as startSessionPeer, type BridgeClient } from './bridge-harness.js';
 import { cliEnv, runCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
@@ -18,7 +19,7 @@ import { startPeer, type Peer } from './helpers/oauth-peer.js';
 // CLI processes (`conduit-mcp login`) storing credentials in the same store: the file store, and
 // the OS keychain (gnome-keyring over D-Bus) where the test runner provides one.
 
-const underKeyring = process.env.CONDUIT_TEST_KEYCHAIN === '1' && Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+const underKeyring = useService('keychain', import.meta.url).available;
 const stores = underKeyring ? (['file', 'keychain'] as const) : (['file'] as const);
 
 let peer: Peer;
