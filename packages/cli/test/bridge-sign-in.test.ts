@@ -11,7 +11,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
 import { connectBridge, startPeer as startSessionPeer, type BridgeClient } from './bridge-harness.js';
-import { cliEnv, runCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
+import { cliEnv, runCli, spawnCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
 // The bridge's first run and the ways a sign-in ends, end to end: the bridge as a child process
@@ -157,6 +157,32 @@ describe('signing in from the host', () => {
     expect(await names(first!.client)).toEqual(['list_workspaces', 'send_note']);
     expect(await names(second!.client)).toEqual(['list_workspaces', 'send_note']);
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(peer.counts.authorize - start.authorize).toBe(1);
+    expect(peer.counts.codeExchanges - start.codeExchanges).toBe(1);
+  });
+
+  it('a sign-in in progress is shared: another bridge and a terminal login hand out the same page, and one completion signs all in', async () => {
+    const configDir = tempDir();
+    const work = tempDir('conduit-browser-');
+    const log = join(work, 'browser.log');
+    writeFileSync(log, '');
+    const start = { ...peer.counts };
+    // The first bridge opens a browser by itself, where the user has not acted yet.
+    const first = await host({ ...storeEnv('file', configDir), BROWSER: `${process.execPath} ${TEST_BROWSER}`, TEST_BROWSER_MODE: 'ignore', TEST_BROWSER_LOG: log });
+    await expect.poll(() => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length, { timeout: 15_000, interval: 100 }).toBe(1);
+    const second = await host(storeEnv('file', configDir));
+    const answer = await second.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+    expect(text(answer)).toMatch(/^A sign-in to http:\S+ is already in progress in another conduit-mcp process \(pid \d+\)\. Finish it by opening this link:\n\n/);
+    const link = linkIn(text(answer));
+    const terminal = spawnCli(['login', '--url', peer.mcpUrl], cliEnv(configDir, { TEST_BROWSER_MODE: 'ignore' }));
+    await terminal.waitFor(/To finish that sign-in, open this URL in a browser:/);
+    expect(linkIn(terminal.stderr().split('To finish that sign-in')[1]!)).toBe(link);
+
+    await completeInBrowser(link);
+    await expect.poll(() => first.changes() + second.changes(), { timeout: 10_000, interval: 100 }).toBe(2);
+    const result = await terminal.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('Signed in by another conduit-mcp process');
     expect(peer.counts.authorize - start.authorize).toBe(1);
     expect(peer.counts.codeExchanges - start.codeExchanges).toBe(1);
   });

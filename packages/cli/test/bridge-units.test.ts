@@ -7,6 +7,7 @@ import { ToolPolicy, type ListedTool } from '../src/bridge/policy.js';
 import { parseSse } from '../src/bridge/sse.js';
 import { singleFlight } from '../src/bridge/token-source.js';
 import { loginCommand } from '../src/auth/login-command.js';
+import { canOpenBrowser } from '../src/auth/browser.js';
 
 async function events(chunks: string[]) {
   async function* source() {
@@ -161,6 +162,19 @@ describe('token sources', () => {
     expect(loginCommand('http://127.0.0.1:8787/v1/mcp', { npm_command: 'exec' })).toBe('npx conduit-mcp login --url http://127.0.0.1:8787/v1/mcp');
     expect(loginCommand('https://api.conduit.ai/v1/mcp', {})).toBe('conduit-mcp login');
     expect(loginCommand('http://127.0.0.1:8787/v1/mcp', {})).toBe('conduit-mcp login --url http://127.0.0.1:8787/v1/mcp');
+  });
+});
+
+describe('starting the sign-in by itself', () => {
+  it('only where a browser would reach the user: BROWSER, a desktop not over SSH, an X11 or Wayland display', () => {
+    expect(canOpenBrowser({ BROWSER: 'firefox' }, 'linux')).toBe(true);
+    expect(canOpenBrowser({}, 'linux')).toBe(false);
+    expect(canOpenBrowser({ DISPLAY: ':0' }, 'linux')).toBe(true);
+    expect(canOpenBrowser({ WAYLAND_DISPLAY: 'wayland-0' }, 'freebsd')).toBe(true);
+    expect(canOpenBrowser({}, 'darwin')).toBe(true);
+    expect(canOpenBrowser({ SSH_CONNECTION: '10.0.0.1 50000 10.0.0.2 22' }, 'darwin')).toBe(false);
+    expect(canOpenBrowser({ SSH_TTY: '/dev/pts/1' }, 'win32')).toBe(false);
+    expect(canOpenBrowser({ SSH_TTY: '/dev/pts/1', BROWSER: 'w3m' }, 'darwin')).toBe(true);
   });
 });
 
