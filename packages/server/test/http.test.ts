@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken, revokeApiToken } from '../src/auth/api-tokens.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
+import { rawRequest } from './raw-http.js';
 import { pino } from 'pino';
 
 let t: TestStore;
@@ -29,6 +30,12 @@ function post(body: unknown, headers: Record<string, string> = {}, token: string
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** A request to the MCP endpoint with a bearer token (or none), the POST carrying initialize. */
+function mcpRequest(method: string, token: string | null) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  return rawRequest(server.mcpUrl, method, headers, method === 'POST' ? JSON.stringify(INIT) : '');
 }
 
 beforeAll(async () => {
@@ -87,6 +94,36 @@ describe('POST /v1/mcp', () => {
     });
     expect(rebound).toBe(403);
     expect((await post(INIT, { origin: server.url })).status).toBe(200);
+  });
+
+  it('answers every method without a token with 401 and the challenge, before looking at the method', async () => {
+    const challenge = `Bearer resource_metadata="${server.url}/.well-known/oauth-protected-resource/v1/mcp"`;
+    for (const method of ['HEAD', 'GET', 'DELETE', 'POST', 'PUT', 'PATCH', 'OPTIONS']) {
+      const res = await mcpRequest(method, null);
+      expect(res.status, method).toBe(401);
+      expect(res.headers['www-authenticate'], method).toBe(challenge);
+      expect(res.headers.allow, method).toBeUndefined();
+      if (method === 'HEAD') expect(res.body, 'HEAD has no body').toBe('');
+      else expect(JSON.parse(res.body), method).toMatchObject({ error: 'invalid_request' });
+    }
+    const badToken = await mcpRequest('HEAD', 'capi_not_a_real_token');
+    expect(badToken.status).toBe(401);
+    expect(badToken.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(badToken.body).toBe('');
+  });
+
+  it('tells an authenticated caller which methods it allows: 405 with Allow: POST', async () => {
+    for (const method of ['HEAD', 'GET', 'DELETE', 'PUT', 'PATCH']) {
+      const res = await mcpRequest(method, readToken);
+      expect(res.status, method).toBe(405);
+      expect(res.headers.allow, method).toBe('POST');
+      if (method === 'HEAD') expect(res.body, 'HEAD has no body').toBe('');
+      else expect(JSON.parse(res.body), method).toMatchObject({ error: 'method_not_allowed' });
+    }
+    const options = await mcpRequest('OPTIONS', readToken);
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('POST');
+    expect((await mcpRequest('POST', readToken)).status).toBe(200);
   });
 
   it('validates protocol version, content type, batches, body size and methods', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/auth/api-tokens.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
+import { rawRequest } from './raw-http.js';
 
 let t: TestStore;
 let server: ConduitServer;
@@ -43,6 +44,27 @@ describe('serve --sessions', () => {
     const after = await fetch(server.mcpUrl, { method: 'POST', headers: headers(token, { 'mcp-session-id': sessionId }), body: ping });
     expect(after.status).toBe(404);
     await client.close();
+  });
+
+  it('authenticates every method first; an authenticated caller is told POST, DELETE', async () => {
+    const challenge = `Bearer resource_metadata="${server.url}/.well-known/oauth-protected-resource/v1/mcp"`;
+    for (const method of ['HEAD', 'GET', 'DELETE', 'POST', 'OPTIONS']) {
+      const res = await rawRequest(server.mcpUrl, method, { 'content-type': 'application/json' }, method === 'POST' ? ping : '');
+      expect(res.status, method).toBe(401);
+      expect(res.headers['www-authenticate'], method).toBe(challenge);
+      if (method === 'HEAD') expect(res.body).toBe('');
+    }
+    const auth = { authorization: `Bearer ${token}` };
+    for (const method of ['HEAD', 'GET', 'PUT']) {
+      const res = await rawRequest(server.mcpUrl, method, auth);
+      expect(res.status, method).toBe(405);
+      expect(res.headers.allow, method).toBe('POST, DELETE');
+      if (method === 'HEAD') expect(res.body).toBe('');
+    }
+    const options = await rawRequest(server.mcpUrl, 'OPTIONS', auth);
+    expect([options.status, options.headers.allow]).toEqual([204, 'POST, DELETE']);
+    // DELETE is a method of this endpoint with sessions on: an unknown session is 404, not 405.
+    expect((await rawRequest(server.mcpUrl, 'DELETE', { ...auth, 'mcp-session-id': 'nope' })).status).toBe(404);
   });
 
   it('requires the header, refuses unknown sessions with 404 and another credential\'s session too', async () => {

@@ -67,8 +67,30 @@ function singleHeader(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Every request to /v1/mcp. Authentication comes before anything that depends on the method: an
+ * unauthenticated request, whatever its method, gets 401 with the challenge naming the resource
+ * metadata. Some hosts probe with HEAD (no token) to read that challenge before OAuth discovery,
+ * and a 405 there sent them to a fallback where their sign-in failed. Only an authenticated
+ * caller learns which methods the endpoint allows.
+ */
+export async function handleMcpRequest(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<void> {
+  const credential = await authenticate(req, res, deps);
+  if (!credential) return;
+  if (req.method === 'POST') return handleMcpPost(req, res, credential, deps);
+  if (req.method === 'DELETE' && deps.sessions) return handleMcpDelete(req, res, credential, deps);
+  // The server never sends unsolicited messages, so there is no SSE stream to open with GET;
+  // DELETE only means something with sessions on.
+  const allow = deps.sessions ? 'POST, DELETE' : 'POST';
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { allow }).end();
+    return;
+  }
+  sendError(res, 405, 'method_not_allowed', `This endpoint accepts ${allow} only.`, { allow });
+}
+
 /** POST /v1/mcp: one JSON-RPC message in, one JSON response (or 202) out. */
-export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<void> {
+async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credential: Credential, deps: McpEndpointDeps): Promise<void> {
   const contentType = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(contentType)) {
     return sendJson(res, 415, rpcError(null, JSONRPC.INVALID_REQUEST, 'Content-Type must be application/json'));
@@ -81,10 +103,6 @@ export async function handleMcpPost(req: IncomingMessage, res: ServerResponse, d
       rpcError(null, JSONRPC.INVALID_REQUEST, `Unsupported MCP-Protocol-Version "${version}"; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`),
     );
   }
-
-  // Authenticate before reading the body: an unauthenticated client learns nothing and costs little.
-  const credential = await authenticate(req, res, deps);
-  if (!credential) return;
 
   let raw: unknown;
   try {
@@ -212,9 +230,7 @@ async function rateLimitBucket(message: JsonRpcRequest, credential: Credential, 
 }
 
 /** DELETE /v1/mcp with sessions on: the client ends its session. */
-export async function handleMcpDelete(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<void> {
-  const credential = await authenticate(req, res, deps);
-  if (!credential) return;
+function handleMcpDelete(req: IncomingMessage, res: ServerResponse, credential: Credential, deps: McpEndpointDeps): void {
   const sessionId = singleHeader(req, SESSION_HEADER);
   if (!sessionId || !deps.sessions?.end(sessionId, credential.id)) {
     return sendError(res, 404, 'not_found', 'No such session.');
@@ -222,7 +238,10 @@ export async function handleMcpDelete(req: IncomingMessage, res: ServerResponse,
   res.writeHead(204).end();
 }
 
-/** Verifies the bearer token; on failure answers 401 with the RFC 9728 challenge and returns null. */
+/**
+ * Verifies the bearer token (before the body is read: an unauthenticated client learns nothing
+ * and costs little); on failure answers 401 with the RFC 9728 challenge and returns null.
+ */
 async function authenticate(req: IncomingMessage, res: ServerResponse, deps: McpEndpointDeps): Promise<Credential | null> {
   const token = bearerToken(req);
   if (!token) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { handleMcpDelete, handleMcpPost, type McpEndpointDeps } from './mcp-endpoint.js';
+import { handleMcpRequest, type McpEndpointDeps } from './mcp-endpoint.js';
 import { routeOf } from './metrics.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
 import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
@@ -40,18 +40,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     const refused = checkOrigin(req, deps.origin);
     if (refused) return sendError(res, 403, 'forbidden', `${refused}. Configure --allowed-hosts / --allowed-origins or use the public URL.`);
 
-    if (url.pathname === MCP_PATH) {
-      if (req.method === 'POST') return handleMcpPost(req, res, deps.mcp);
-      if (req.method === 'DELETE' && deps.mcp.sessions) return handleMcpDelete(req, res, deps.mcp);
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, { allow: 'POST' }).end();
-        return;
-      }
-      // The server never sends unsolicited messages, so there is no SSE stream to open with GET;
-      // DELETE only means something with sessions on.
-      const allow = deps.mcp.sessions ? 'POST, DELETE' : 'POST';
-      return sendError(res, 405, 'method_not_allowed', `This endpoint accepts ${allow} only.`, { allow });
-    }
+    if (url.pathname === MCP_PATH) return handleMcpRequest(req, res, deps.mcp);
     if (url.pathname === RESOURCE_METADATA_PATH || url.pathname === '/.well-known/oauth-protected-resource') {
       if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'GET only.', { allow: 'GET' });
       return sendJson(res, 200, deps.resourceMetadata, { 'access-control-allow-origin': '*' });
