@@ -6,7 +6,9 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
+import { unknownCommandMessage } from './commands/unknown-command.js';
 import { LockTimeoutError } from './credentials/lock.js';
+import { StoreUnavailableError } from './credentials/resolve.js';
 import { CLI_VERSION } from './version.js';
 
 /** The `conduit-mcp` program. Run without a command it is the stdio bridge (src/bridge). */
@@ -33,7 +35,16 @@ Environment:
     )
     // Root options apply only before a command name, so `login --url` stays the command's own.
     .enablePositionalOptions()
-    .action((options) => runBridgeCommand(options, CLI_VERSION));
+    // The bridge takes no arguments, so a word left over is a mistyped command: say so (commander
+    // would answer "too many arguments").
+    .allowExcessArguments()
+    .action((options, command: Command) => {
+      const [word] = command.args;
+      if (word === undefined) return runBridgeCommand(options, CLI_VERSION);
+      const names = command.commands.map((c) => c.name());
+      process.stderr.write(`conduit-mcp: ${unknownCommandMessage(word, names)}\n`);
+      process.exitCode = 1;
+    });
   addBridgeOptions(program);
   return program;
 }
@@ -51,7 +62,7 @@ program
   .then(() => finish(typeof process.exitCode === 'number' ? process.exitCode : 0))
   .catch((error: unknown) => {
     if (error instanceof CommanderError) return finish(error.exitCode);
-    const known = error instanceof AuthError || error instanceof LockTimeoutError;
+    const known = error instanceof AuthError || error instanceof LockTimeoutError || error instanceof StoreUnavailableError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`conduit-mcp: ${known ? message : `error: ${message}`}\n`);
     finish(1);

@@ -1,7 +1,8 @@
-import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, cliEnv, runCli, tempDir } from './helpers/cli.js';
+import { cliEnv, copyInstall, runBin, runCli, tempDir } from './helpers/cli.js';
+import { freePort } from './helpers/server.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
 let peer: Peer;
@@ -50,7 +51,7 @@ describe('conduit-mcp login --token', () => {
   it('refuses a token the server rejects and stores nothing', async () => {
     const result = await runCli(['login', '--url', peer.mcpUrl, '--token', 'capi_revoked'], env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('the server rejected the token (HTTP 401');
+    expect(result.stderr).toContain(`${peer.mcpUrl} rejected the token (HTTP 401`);
     expect(result.stderr).toContain('Settings > API Tokens');
     expect(result.stderr).not.toContain('capi_revoked');
     expect(storedCount()).toBe(0);
@@ -64,7 +65,7 @@ describe('conduit-mcp logout', () => {
     const revocations = peer.counts.revocations;
     const result = await runCli(['logout', '--url', peer.mcpUrl], env);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain('Revoked the tokens');
+    expect(result.stderr).toContain(`Revoked the OAuth login at ${peer.issuer} (refresh token and access token).`);
     expect(peer.counts.revocations - revocations).toBe(2);
     expect(peer.isActive(token)).toBe(false);
     expect(storedCount()).toBe(0);
@@ -82,11 +83,72 @@ describe('conduit-mcp logout', () => {
       expect(result.code).toBe(0);
       expect(result.stderr).toContain(`Logged out of ${peer.mcpUrl}`);
       expect(result.stderr).toContain(`Logged out of ${second.mcpUrl}`);
-      expect(result.stderr).toContain('API tokens stay valid until revoked on the server');
+      expect(result.stderr).toContain('The API token itself was not revoked and stays valid on the server: revoke it under Settings > API Tokens');
       expect(storedCount()).toBe(0);
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('conduit-mcp logout when the server cannot be reached', () => {
+  it('deletes the credential anyway, says what was not revoked and how to revoke it on the server, and exits 1', async () => {
+    const down = await startPeer();
+    await runCli(['login', '--url', down.mcpUrl], env);
+    const token = (await runCli(['token', '--url', down.mcpUrl], env)).stdout.trim();
+    const [file] = readdirSync(join(configDir, 'credentials'));
+    const { client } = JSON.parse(readFileSync(join(configDir, 'credentials', file!), 'utf8')) as { client: { clientId: string } };
+    const clientId = client.clientId;
+    await down.close();
+    const result = await runCli(['logout', '--url', down.mcpUrl], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`could not revoke the refresh token and access token of the OAuth login at ${down.issuer}: ${down.issuer}/revoke did not answer: connection refused (ECONNREFUSED)`);
+    expect(result.stderr).toContain('Not revoked: the OAuth login stays active on the server until it is revoked there');
+    expect(result.stderr).toContain(`\`conduit-mcp-server oauth grants --json\` lists it with client_id "${clientId}" and \`conduit-mcp-server oauth revoke <grant-id>\` ends it.`);
+    expect(result.stderr).toContain(`Logged out of ${down.mcpUrl}; its credentials were deleted from file store ${join(configDir, 'credentials')} anyway.`);
+    expect(result.stderr).not.toContain('Revoked');
+    expect(result.stderr).not.toContain(token);
+    expect(down.isActive(token)).toBe(true);
+    expect(storedCount()).toBe(0);
+  });
+});
+
+describe('logging in again', () => {
+  it('revokes the login it replaces, so one server never has two live grants from this machine', async () => {
+    await runCli(['login', '--url', peer.mcpUrl], env);
+    const first = (await runCli(['token', '--url', peer.mcpUrl], env)).stdout.trim();
+    const again = await runCli(['login', '--url', peer.mcpUrl], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`Revoked the previous login at ${peer.issuer} (refresh token and access token).`);
+    const second = (await runCli(['token', '--url', peer.mcpUrl], env)).stdout.trim();
+    expect(second).not.toBe(first);
+    expect(peer.isActive(first)).toBe(false);
+    expect(peer.isActive(second)).toBe(true);
+  });
+
+  it('an API token stored over an OAuth login revokes that login; one stored over an API token says the old one stays valid', async () => {
+    await runCli(['login', '--url', peer.mcpUrl], env);
+    const oauthToken = (await runCli(['token', '--url', peer.mcpUrl], env)).stdout.trim();
+    const overOAuth = await runCli(['login', '--url', peer.mcpUrl, '--token-stdin'], env, 'capi_valid_token\n');
+    expect(overOAuth.code, overOAuth.stderr).toBe(0);
+    expect(overOAuth.stderr).toContain('Revoked the previous login');
+    expect(peer.isActive(oauthToken)).toBe(false);
+    peer.apiTokens.add('capi_other_token');
+    const overToken = await runCli(['login', '--url', peer.mcpUrl, '--token-stdin'], env, 'capi_other_token\n');
+    expect(overToken.stderr).toContain('Replaced the API token stored before; it stays valid on the server until revoked: revoke it under Settings > API Tokens, or on a self-hosted server with `conduit-mcp-server tokens revoke <tok_id>` (`conduit-mcp-server tokens list` shows it as capi_valid_t…).');
+  });
+});
+
+describe('a mistyped command', () => {
+  it('is named as an unknown command with the nearest one, not "too many arguments"', async () => {
+    const result = await runCli(['logn'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("conduit-mcp: unknown command 'logn'. Did you mean login?");
+    expect(result.stderr).toContain('Commands: login, logout, status, token, doctor');
+    expect(result.stderr).not.toContain('too many arguments');
+    expect(result.stdout).toBe('');
+    expect((await runCli(['--url', peer.mcpUrl, 'statsu'], env)).stderr).toContain("unknown command 'statsu'. Did you mean status?");
+    expect((await runCli(['frobnicate'], env)).stderr).toMatch(/unknown command 'frobnicate'\.\n/);
   });
 });
 
@@ -116,7 +178,7 @@ describe('conduit-mcp doctor', () => {
       'ok registration',
       'ok scopes',
       'ok workspaces',
-      'warn keychain', // the tests force the file store
+      'ok keychain', // the tests choose the file store explicitly: nothing to fix
     ]);
     expect(result.code).toBe(0);
   });
@@ -125,8 +187,8 @@ describe('conduit-mcp doctor', () => {
     const result = await runCli(['doctor', '--url', peer.mcpUrl], env);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`FAIL credential +Not logged in to .* Fix: run \`conduit-mcp login --url ${peer.mcpUrl.replace(/[.?]/g, '\\$&')}\``));
-    const down = await runCli(['doctor', '--url', 'http://127.0.0.1:9/mcp'], env);
-    expect(down.stdout).toMatch(/FAIL reachability .* Fix: check the URL/);
+    const down = await runCli(['doctor', '--url', `http://127.0.0.1:${await freePort()}/v1/mcp`], env);
+    expect(down.stdout).toMatch(/FAIL reachability .* connection refused \(ECONNREFUSED\).* Fix: check that the server is running/);
   });
 
   it('reports a credential that reaches no workspace with the product page fix', async () => {
@@ -145,15 +207,10 @@ describe('upgrades', () => {
   it('a reinstalled package in another directory still finds the login', async () => {
     await runCli(['login', '--url', peer.mcpUrl], env);
     // A fresh install of the package elsewhere (as npm does on upgrade): dist copied, same dependencies.
-    const install = tempDir('conduit-install-');
-    mkdirSync(join(install, 'dist'));
-    cpSync(join(CLI, '..'), join(install, 'dist'), { recursive: true });
-    writeFileSync(join(install, 'package.json'), JSON.stringify({ name: 'conduit-mcp', version: '99.0.0', type: 'module' }));
-    symlinkSync(join(CLI, '..', '..', 'node_modules'), join(install, 'node_modules'));
-    const { spawnSync } = await import('node:child_process');
-    const run = spawnSync(process.execPath, [join(install, 'dist', 'cli.js'), 'token', '--url', peer.mcpUrl], { env, encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
+    const bin = copyInstall({ version: '99.0.0' });
+    const run = await runBin(bin, ['token', '--url', peer.mcpUrl], env);
+    expect(run.code, run.stderr).toBe(0);
     expect(peer.isActive(run.stdout.trim())).toBe(true);
-    expect(spawnSync(process.execPath, [join(install, 'dist', 'cli.js'), '--version'], { env, encoding: 'utf8' }).stdout.trim()).toBe('99.0.0');
+    expect((await runBin(bin, ['--version'], env)).stdout.trim()).toBe('99.0.0');
   });
 });

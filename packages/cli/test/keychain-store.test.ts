@@ -11,7 +11,7 @@ import { LayeredStore, resolveStore } from '../src/credentials/resolve.js';
 import { FileStore } from '../src/credentials/file-store.js';
 import type { ApiTokenCredential } from '../src/credentials/types.js';
 import { silentReporter } from '../src/output.js';
-import { cliEnv, runCli, tempDir } from './helpers/cli.js';
+import { cliEnv, copyInstall, runBin, runCli, tempDir } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
 const underKeyring = useService('keychain', import.meta.url).available;
@@ -81,12 +81,41 @@ describe.skipIf(!underKeyring)('OS keychain store (gnome-keyring over D-Bus)', (
 });
 
 describe('without a usable keychain', () => {
-  it('falls back to the file store with a one-line warning saying where', async () => {
+  const noKeychain = { CONDUIT_CREDENTIAL_STORE: 'auto', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: '' };
+  const warningsIn = (stderr: string) => stderr.split('\n').filter((line) => line.includes('no usable OS keychain'));
+
+  it('falls back to the file store and warns once per machine, saying where and how to fix it', async () => {
     const dir = tempDir();
-    const env = cliEnv(dir, { CONDUIT_CREDENTIAL_STORE: 'auto', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: '' });
-    const result = await runCli(['status'], env);
-    const warnings = result.stderr.split('\n').filter((line) => line.includes('no usable OS keychain'));
+    const env = cliEnv(dir, noKeychain);
+    const first = await runCli(['status'], env);
+    const warnings = warningsIn(first.stderr);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(join(dir, 'credentials'));
+    expect(warnings[0]).toContain('run a Secret Service keyring (gnome-keyring or KWallet) in your D-Bus session and unlock it; or set CONDUIT_CREDENTIAL_STORE=file to choose the file store');
+    expect(warnings[0]).toContain('This warning is not repeated; `conduit-mcp doctor` shows it again.');
+    for (const args of [['status'], ['token', '--url', 'http://127.0.0.1:1/v1/mcp'], ['logout']]) {
+      expect(warningsIn((await runCli(args, env)).stderr), args.join(' ')).toEqual([]);
+    }
+    const doctor = await runCli(['doctor', '--url', 'http://127.0.0.1:1/v1/mcp'], env);
+    expect(doctor.stdout).toMatch(/^warn keychain +not usable: .*; credentials are kept in the file store .* Fix: run a Secret Service keyring/m);
+  });
+
+  it('says nothing when the file store was chosen with CONDUIT_CREDENTIAL_STORE=file', async () => {
+    const env = cliEnv(tempDir(), { ...noKeychain, CONDUIT_CREDENTIAL_STORE: 'file' });
+    expect((await runCli(['status'], env)).stderr).toBe('');
+  });
+
+  it.skipIf(process.platform !== 'linux')('an install whose keytar did not build (npm drops a failed optional dependency) names libsecret, once', async () => {
+    const bin = copyInstall({ omit: ['keytar'] });
+    const env = cliEnv(tempDir(), { CONDUIT_CREDENTIAL_STORE: 'auto' });
+    const first = await runBin(bin, ['status'], env);
+    const warnings = warningsIn(first.stderr);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('no usable OS keychain: its module, keytar, is not installed or cannot load');
+    expect(warnings[0]).toContain('install libsecret (libsecret-1-0 on Debian and Ubuntu, libsecret on Fedora and Arch) and reinstall conduit-mcp');
+    expect(warningsIn((await runBin(bin, ['status'], env)).stderr)).toEqual([]);
+    const doctor = await runBin(bin, ['doctor', '--url', 'http://127.0.0.1:1/v1/mcp'], env);
+    expect(doctor.stdout).toMatch(/^warn keychain +not usable: its module, keytar, is not installed or cannot load .* Fix: install libsecret/m);
+    expect((await runBin(bin, ['status'], { ...env, CONDUIT_CREDENTIAL_STORE: 'file' })).stderr).toBe('');
   });
 });

@@ -109,7 +109,7 @@ describe.skipIf(!chromium.available)('conduit-mcp login against our server in he
 
     const logout = await cli(['logout', '--url', server.mcpUrl]);
     expect(logout.code, logout.stderr).toBe(0);
-    expect(logout.stderr).toContain('Revoked the tokens');
+    expect(logout.stderr).toContain(`Revoked the OAuth login at ${server.url}/oauth/mcp (refresh token and access token).`);
     expect(await mcpStatus(second)).toBe(401);
     expect((await cli(['token', '--url', server.mcpUrl])).stderr).toContain('Not logged in');
   }, 180_000);

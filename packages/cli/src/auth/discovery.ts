@@ -35,20 +35,24 @@ export interface AuthorizationServerDiscovery {
   metadataUrl: string;
 }
 
-/** What an unauthenticated request to the endpoint answered. */
+/** What a request to the endpoint answered. */
 export interface EndpointProbe {
   status: number;
   challenge: BearerChallenge | null;
+  /** The error_description (or error, or the start of the text) of an error response. */
+  detail?: string;
 }
 
 /**
- * Sends an unauthenticated `initialize` to the endpoint: a protected server answers 401 with a
- * WWW-Authenticate challenge naming its RFC 9728 metadata. Network failures are thrown as is.
+ * Sends an `initialize` to the endpoint, unauthenticated unless `bearer` is given: a protected
+ * server answers 401 with a WWW-Authenticate challenge naming its RFC 9728 metadata. A session the
+ * server opens for it is closed again. Network failures are thrown as is.
  */
-export async function probeEndpoint(url: string): Promise<EndpointProbe> {
+export async function probeEndpoint(url: string, bearer?: string): Promise<EndpointProbe> {
+  const authorization: Record<string, string> = bearer ? { authorization: `Bearer ${bearer}` } : {};
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...authorization },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 0,
@@ -57,8 +61,32 @@ export async function probeEndpoint(url: string): Promise<EndpointProbe> {
     }),
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
-  await response.body?.cancel();
-  return { status: response.status, challenge: response.status === 401 ? parseBearerChallenge(response.headers.get('www-authenticate')) : null };
+  const detail = response.ok ? undefined : await errorDetail(response);
+  if (response.ok) await response.body?.cancel();
+  const session = response.headers.get('mcp-session-id');
+  if (session) {
+    await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL_VERSION, ...authorization }, signal: AbortSignal.timeout(TIMEOUT_MS) })
+      .then((closed) => closed.body?.cancel())
+      .catch(() => {});
+  }
+  return {
+    status: response.status,
+    challenge: response.status === 401 ? parseBearerChallenge(response.headers.get('www-authenticate')) : null,
+    ...(detail ? { detail } : {}),
+  };
+}
+
+async function errorDetail(response: Response): Promise<string | undefined> {
+  const text = (await response.text().catch(() => '')).trim();
+  try {
+    const body = JSON.parse(text) as { error?: unknown; error_description?: unknown; message?: unknown };
+    const described = [body.error_description, body.message, body.error].find((value) => typeof value === 'string' && value);
+    // Without its closing full stop: callers put it inside their own sentence.
+    if (typeof described === 'string') return described.replace(/\.$/, '');
+  } catch {
+    // not JSON: the text itself
+  }
+  return text ? text.slice(0, 200).replace(/\.$/, '') : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import * as oidc from 'openid-client';
 import { lockPath, withFileLock } from '../credentials/lock.js';
 import { resolveStore, type ResolvedStore } from '../credentials/resolve.js';
-import type { OAuthCredential } from '../credentials/types.js';
+import type { Credential, OAuthCredential } from '../credentials/types.js';
 import { stderrReporter, type Reporter } from '../output.js';
 import { openBrowser } from './browser.js';
 import { startCallbackServer, type ReceivedCallback } from './callback-server.js';
@@ -10,6 +10,7 @@ import { clientConfiguration, obtainClient, oauthErrorText, type ClientChoice } 
 import { discoverAuthorizationServer, discoverResource } from './discovery.js';
 import { LoginError, loginCommand } from './errors.js';
 import { clearPendingLogin, publishPendingLogin, readPendingLogin } from './pending-login.js';
+import { retireReplaced } from './revoke.js';
 import { hasScopes, selectScope } from './scopes.js';
 import { tokenFields } from './tokens.js';
 import type { BearerChallenge } from './www-authenticate.js';
@@ -75,17 +76,22 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
           return { credential: current, reused: true };
         }
       }
+      let credential: OAuthCredential;
+      let previous: Credential | null;
       try {
-        const credential = await runAuthorizationCodeFlow(options, reporter, timeoutMs, (authorizationUrl) =>
+        credential = await runAuthorizationCodeFlow(options, reporter, timeoutMs, (authorizationUrl) =>
           publishPendingLogin(resolved.configDir, options.url, authorizationUrl).catch((error: unknown) =>
             reporter.debug(`could not publish the sign-in page for other processes: ${error instanceof Error ? error.message : String(error)}`),
           ),
         );
+        previous = await resolved.store.get(options.url);
         await resolved.store.set(options.url, credential);
-        return { credential, reused: false };
       } finally {
         await clearPendingLogin(resolved.configDir, options.url).catch(() => undefined);
       }
+      // Two logins must not leave two live grants: end the one this login replaced.
+      await retireReplaced(previous, credential, reporter);
+      return { credential, reused: false };
     },
     {
       timeoutMs: options.waitForOtherLogin === false ? 0 : timeoutMs + 60_000,

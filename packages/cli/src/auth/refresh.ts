@@ -4,7 +4,8 @@ import type { ResolvedStore } from '../credentials/resolve.js';
 import type { OAuthCredential } from '../credentials/types.js';
 import type { Reporter } from '../output.js';
 import { configurationFor, oauthErrorCode, oauthErrorText } from './client.js';
-import { LoginRequiredError, NotLoggedInError } from './errors.js';
+import { networkProblem, type NetworkProblem } from '../network-problem.js';
+import { AuthError, LoginRequiredError, NotLoggedInError } from './errors.js';
 import { tokenFields } from './tokens.js';
 
 /** Refresh this long before the access token expires, so a request never leaves with a dying token. */
@@ -14,6 +15,18 @@ export const REFRESH_MARGIN_MS = 60_000;
 export function isFresh(credential: OAuthCredential, marginMs = REFRESH_MARGIN_MS, now = Date.now()): boolean {
   if (!credential.expiresAt) return true;
   return Date.parse(credential.expiresAt) - now > marginMs;
+}
+
+/** The access token expired and the authorization server did not answer the refresh; the login is kept. */
+export class RefreshUnreachableError extends AuthError {
+  constructor(
+    readonly url: string,
+    readonly issuer: string,
+    readonly problem: NetworkProblem,
+  ) {
+    super('refresh_unreachable', `Could not refresh the access token for ${url}: the authorization server ${issuer} did not answer (${problem.cause}). The saved login was kept; ${problem.check}.`);
+    this.name = 'RefreshUnreachableError';
+  }
 }
 
 const inFlight = new Map<string, Promise<OAuthCredential>>();
@@ -73,6 +86,9 @@ async function refreshLocked(url: string, options: RefreshOptions): Promise<OAut
     }
     // A passing failure (network, 5xx): a token that has not actually expired is still usable.
     if (current.expiresAt && Date.parse(current.expiresAt) > Date.now()) return current;
+    // Unreachable is not a reason to sign in again: the saved login is kept and works once it answers.
+    const unreachable = networkProblem(error, current.authorizationServer.issuer);
+    if (unreachable) throw new RefreshUnreachableError(url, current.authorizationServer.issuer, unreachable);
     throw new LoginRequiredError(url, `Refreshing the access token for ${url} failed (${oauthErrorText(error)}).`);
   }
   const next: OAuthCredential = { ...current, obtainedAt: new Date().toISOString(), ...tokenFields(tokens, current) };

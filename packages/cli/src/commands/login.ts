@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_LOGIN_TIMEOUT_MS, login } from '../auth/login.js';
+import { retireReplaced } from '../auth/revoke.js';
 import { loginWithApiToken } from '../auth/token-login.js';
 import { ENV_TOKEN, resolveStore } from '../credentials/resolve.js';
 import { stderrReporter } from '../output.js';
@@ -62,6 +63,7 @@ ${STORAGE_HELP}`,
         const token = flags.tokenStdin ? await readStdin() : (flags.token ?? '');
         const result = await loginWithApiToken(url, token, store);
         reporter.info(`Stored the API token for ${url} in ${store.store.describe()}.`);
+        await retireReplaced(result.replaced, result.credential, reporter);
         if (result.workspaceProblem) reporter.info(`Warning: ${result.workspaceProblem}`);
         else reporter.info(`Workspaces: ${result.workspaces.map((w) => w.slug).join(', ') || '(none)'}`);
         return;

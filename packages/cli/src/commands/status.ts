@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { getAccessToken } from '../auth/access-token.js';
 import { ENV_TOKEN, resolveStore } from '../credentials/resolve.js';
+import { unreachableProblem } from '../endpoint-problem.js';
 import type { StoredEntry } from '../credentials/types.js';
 import { listWorkspaces, withMcpClient } from '../mcp-client.js';
 import { stderrReporter } from '../output.js';
@@ -69,6 +70,6 @@ async function workspacesLine(url: string, token: string): Promise<string> {
     const workspaces = await withMcpClient(url, token, listWorkspaces);
     return workspaces.length ? workspaces.map((w) => `${w.slug} (${w.name})`).join(', ') : '(none)';
   } catch (error) {
-    return `unavailable: ${error instanceof Error ? error.message : String(error)}`;
+    return `unavailable: ${unreachableProblem(url, error)?.what ?? (error instanceof Error ? error.message : String(error))}`;
   }
 }

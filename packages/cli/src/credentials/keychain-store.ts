@@ -8,7 +8,14 @@ export interface KeytarApi {
   findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
 }
 
-export type KeychainProbe = { ok: true; store: KeychainStore } | { ok: false; reason: string };
+/**
+ * Why the keychain cannot be used: its module (keytar, an optional native dependency) did not
+ * install or cannot load — on Linux usually because libsecret is missing — or the keychain
+ * service itself does not answer (no Secret Service, locked, no D-Bus session).
+ */
+export type KeychainFailure = 'module' | 'service';
+
+export type KeychainProbe = { ok: true; store: KeychainStore } | { ok: false; reason: string; failure: KeychainFailure };
 
 const PROBE_TIMEOUT_MS = 3_000;
 
@@ -32,7 +39,7 @@ export class KeychainStore implements CredentialStore {
       const mod = (await import('keytar')) as unknown as { default?: KeytarApi } & KeytarApi;
       keytar = mod.default ?? mod;
     } catch (error) {
-      return { ok: false, reason: `keytar is not installed or failed to load (${firstLine(error)})` };
+      return { ok: false, failure: 'module', reason: `its module, keytar, is not installed or cannot load (${firstLine(error)})` };
     }
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -44,7 +51,7 @@ export class KeychainStore implements CredentialStore {
         }),
       ]);
     } catch (error) {
-      return { ok: false, reason: firstLine(error) };
+      return { ok: false, failure: 'service', reason: `the keychain service did not answer (${firstLine(error)})` };
     } finally {
       clearTimeout(timer);
     }

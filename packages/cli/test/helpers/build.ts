@@ -3,6 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const packageDir = join(import.meta.dirname, '..', '..');
+const serverDir = join(packageDir, '..', 'server');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -13,18 +14,25 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/**
- * vitest globalSetup: the tests spawn dist/cli.js, so build it when it is missing or older than the
- * sources. A fresh build is left alone, because rebuilding (tsup cleans dist/) would pull the bin out
- * from under other test runs using it.
- */
-export default function setup(): void {
+/** Builds the package in `dir` when dist/cli.js is missing or older than its sources. */
+function buildIfStale(dir: string): void {
   let built = 0;
   try {
-    built = statSync(join(packageDir, 'dist', 'cli.js')).mtimeMs;
+    built = statSync(join(dir, 'dist', 'cli.js')).mtimeMs;
   } catch {
     // not built yet
   }
-  if (built > newestMtime(join(packageDir, 'src'))) return;
-  execFileSync(join(packageDir, '..', '..', 'node_modules', '.bin', 'tsup'), { cwd: packageDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built > newestMtime(join(dir, 'src'))) return;
+  execFileSync(join(packageDir, '..', '..', 'node_modules', '.bin', 'tsup'), { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * vitest globalSetup: the tests spawn dist/cli.js, and some start the real server
+ * (packages/server/dist/cli.js), so build either when it is missing or older than its sources. A
+ * fresh build is left alone, because rebuilding (tsup cleans dist/) would pull the bin out from
+ * under other test runs using it.
+ */
+export default function setup(): void {
+  buildIfStale(packageDir);
+  buildIfStale(serverDir);
 }

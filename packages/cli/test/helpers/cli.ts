@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -75,4 +75,34 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: str
   if (input !== undefined) run.child.stdin?.end(input);
   else run.child.stdin?.end();
   return run.done;
+}
+
+/**
+ * A copy of the package installed in another directory, as npm leaves it: dist copied, the
+ * dependencies linked — except `omit`, as when an optional dependency (keytar) failed to build and
+ * npm removed it. Returns the path of its bin.
+ */
+export function copyInstall(options: { version?: string; omit?: string[] } = {}): string {
+  const install = tempDir('conduit-install-');
+  cpSync(join(CLI, '..'), join(install, 'dist'), { recursive: true });
+  writeFileSync(join(install, 'package.json'), JSON.stringify({ name: 'conduit-mcp', version: options.version ?? '0.0.0-test', type: 'module' }));
+  const modules = join(packageDir, 'node_modules');
+  mkdirSync(join(install, 'node_modules'));
+  for (const name of readdirSync(modules)) {
+    if (name.startsWith('.') || options.omit?.includes(name)) continue;
+    symlinkSync(realpathSync(join(modules, name)), join(install, 'node_modules', name));
+  }
+  return join(install, 'dist', 'cli.js');
+}
+
+/** Runs a bin other than the built one (see copyInstall) to completion. */
+export function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
