@@ -131,6 +131,8 @@ describe('getAccessToken (the bridge API)', () => {
   it('returns CONDUIT_API_TOKEN when set, whatever is stored', async () => {
     const token = await getAccessToken(peer.mcpUrl, { env: { ...env, CONDUIT_API_TOKEN: 'capi_from_env' }, reporter: silentReporter });
     expect(token).toEqual({ token: 'capi_from_env', source: 'env' });
+    // `conduit-mcp token` prints it once the server has accepted it.
+    peer.apiTokens.add('capi_from_env');
     const cli = await runCli(['token', '--url', peer.mcpUrl], { ...env, CONDUIT_API_TOKEN: 'capi_from_env' });
     expect(cli.stdout).toBe('capi_from_env\n');
   });

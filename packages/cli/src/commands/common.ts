@@ -31,5 +31,6 @@ export function relativeTime(iso: string, now = Date.now()): string {
 export const STORAGE_HELP = `
 Credentials are kept per server URL in the OS keychain (service "conduit-mcp"); where no keychain is
 usable they go to $CONDUIT_CONFIG_DIR, else $XDG_CONFIG_HOME/conduit-mcp, else ~/.config/conduit-mcp
-(directory 0700, files 0600). CONDUIT_CREDENTIAL_STORE=keychain|file forces a backend.
+(directory 0700, files 0600), with a warning shown once. CONDUIT_CREDENTIAL_STORE=keychain|file
+forces a backend (file: no warning).
 CONDUIT_API_TOKEN, when set, is used for every server instead of stored credentials.`;
