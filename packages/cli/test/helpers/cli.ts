@@ -14,7 +14,8 @@ export function tempDir(prefix = 'conduit-cli-'): string {
 /** The environment for a CLI process: a private file store, the test browser, no inherited CONDUIT_* settings. */
 export function cliEnv(configDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CONDUIT_') && key !== 'BROWSER') env[key] = value;
+  // npm_command=exec (vitest started through npx) would make messages say `npx conduit-mcp …`.
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CONDUIT_') && key !== 'BROWSER' && key !== 'npm_command') env[key] = value;
   return {
     ...env,
     CONDUIT_CONFIG_DIR: configDir,
