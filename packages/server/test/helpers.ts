@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Credential } from '../src/auth/credential.js';
 import { workspaceResolver, type Workspace } from '../src/core/workspace-access.js';
 import { newId, nowIso } from '../src/ids.js';
+import { openPostgresStore } from '../src/store/postgres/open.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import type { Store } from '../src/store/store.js';
 import type { AnyTool, ToolContext } from '../src/tools/define.js';
@@ -15,6 +16,8 @@ import { TEST_DATABASE_URL, createPostgresTestStore } from './test-database.js';
 export interface TestStore {
   store: Store;
   dir: string;
+  /** Another store on the same database (as another process, or a replica, opens it); the caller closes it. */
+  openAnother(): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
@@ -26,20 +29,23 @@ export interface TestStore {
 export async function createTestStore(): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-test-'));
   if (TEST_DATABASE_URL) {
-    const { store, drop } = await createPostgresTestStore(TEST_DATABASE_URL);
+    const { store, url, drop } = await createPostgresTestStore(TEST_DATABASE_URL);
     return {
       store,
       dir,
+      openAnother: () => openPostgresStore({ url }),
       async cleanup() {
         await drop();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   }
-  const store = await openSqliteStore({ file: join(dir, 'conduit.db') });
+  const file = join(dir, 'conduit.db');
+  const store = await openSqliteStore({ file });
   return {
     store,
     dir,
+    openAnother: () => openSqliteStore({ file }),
     async cleanup() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,7 @@ export async function createEmptyDatabase(adminUrl: string): Promise<{ url: stri
 }
 
 /** A pooled store on a fresh database with real migrations; `drop` closes it and drops the database. */
-export async function createPostgresTestStore(adminUrl: string): Promise<{ store: Store; drop(): Promise<void> }> {
+export async function createPostgresTestStore(adminUrl: string): Promise<{ store: Store; url: string; drop(): Promise<void> }> {
   const database = await createEmptyDatabase(adminUrl);
   let store: Store;
   try {
@@ -48,6 +48,7 @@ export async function createPostgresTestStore(adminUrl: string): Promise<{ store
   }
   return {
     store,
+    url: database.url,
     async drop() {
       await store.close();
       await database.drop();

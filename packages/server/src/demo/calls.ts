@@ -83,5 +83,6 @@ export async function seedCalls(ws: WorkspaceSeed): Promise<void> {
       transcript: JSON.stringify(transcript),
       created_at: run.clock.iso(startedMs),
     });
+    run.progress(ws, 'calls', i + 1, count);
   }
 }

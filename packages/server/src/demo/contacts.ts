@@ -41,6 +41,7 @@ export async function seedContacts(ws: WorkspaceSeed, attributes: readonly Attri
       const value = attribute.spec.value(rng, c, clock);
       await out.add('contact_attribute_values', { contact_id: c.id, attribute_id: attribute.id, value: JSON.stringify(value) });
     }
+    ws.run.progress(ws, 'contacts', i + 1, ws.contactCount);
   }
 }
 
@@ -57,5 +58,5 @@ export async function updateContactActivity(ws: WorkspaceSeed): Promise<void> {
       WHERE c.contact_id = contacts.id AND c.last_message_at IS NOT NULL
       ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1)
     WHERE workspace_id = ${ws.id}
-      AND EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = contacts.id)`.execute(ws.run.db);
+      AND EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = contacts.id)`.execute(await ws.run.out.db());
 }

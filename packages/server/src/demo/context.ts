@@ -1,18 +1,27 @@
-import type { Kysely } from 'kysely';
-import type { Channel, Database } from '../store/schema.js';
+import type { Channel } from '../store/schema.js';
 import type { BatchInserter } from './batch.js';
 import type { Clock } from './clock.js';
 import type { ContactSpace } from './people.js';
 import type { WorkspaceProfile } from './profile.js';
 import { streamRng, type Rng } from './random.js';
 
-/** One seeding run: the transaction, the batched writer, the clock and the knobs. */
+/** The part of a demo seed in progress: `done` of `total` entities of one kind in one workspace. */
+export interface SeedProgress {
+  workspace: string;
+  phase: 'contacts' | 'conversations' | 'tickets' | 'calls';
+  done: number;
+  total: number;
+  /** Rows written so far, in every table. */
+  rows: number;
+}
+
+/** One seeding run: the batched writer (and its transactions), the clock, the knobs and the progress report. */
 export interface SeedRun {
-  db: Kysely<Database>;
   out: BatchInserter;
   clock: Clock;
   seed: number;
   scale: number;
+  progress(ws: WorkspaceSeed, phase: SeedProgress['phase'], done: number, total: number): void;
 }
 
 export interface Person {

@@ -8,38 +8,61 @@ import { personVars, scriptVars, type ScriptPlan } from './scripted.js';
 import { fill } from './text.js';
 import { sceneThread, writeConversation, type Draft, type Responders } from './threads.js';
 
-/** The scripted scenes, then `base × scale` generated conversations, then the contacts' activity columns. */
+/**
+ * The scripted scenes and `base × scale` generated conversations, written in the order of their
+ * last message, then the contacts' activity columns.
+ *
+ * Written in that order, a message's `seq` (and so its full-text rowid) grows with its time up to
+ * the length of one conversation, as it does when messages arrive one by one in production: a
+ * search over a recent time window reads a narrow, recent range of the index instead of rows
+ * spread over the whole history (see store/message-time-buckets.ts). Each conversation's age
+ * comes from a stream of its own, so the order is known before any conversation is generated.
+ */
 export async function seedConversations(ws: WorkspaceSeed, plan: ScriptPlan): Promise<void> {
-  for (const [k, entry] of plan.conversations.entries()) {
-    const rng = rngFor(ws, 'scripted-conversation', k);
-    const { script, contact } = entry;
-    const staff = staffByKey(ws, script.staff);
-    const agent = agentFor(ws, script.channel) ?? ws.agents[0];
-    const vars = scriptVars(ws, rng, plan, contact, entry.guest);
-    const drafts = script.messages.map((m): Draft => {
-      const base = { body: fill(m.text, { ...vars, staff: staff.first }), gapMs: m.after * MINUTE };
-      if (m.from === 'contact') return { ...base, from: 'contact', authorId: null, authorName: contact.name };
-      if (m.from === 'staff') return { ...base, from: 'user', authorId: staff.id, authorName: staff.name };
-      if (m.from === 'agent' && agent) return { ...base, from: 'agent', authorId: agent.id, authorName: agent.name };
-      return { ...base, from: 'system', authorId: null, authorName: 'Conduit' };
-    });
-    await writeConversation(ws, rng, {
-      id: script.id ?? rng.id('cv'),
-      contact,
-      channel: script.channel,
-      status: script.status,
-      subject: script.channel === 'email' && script.subject ? fill(script.subject, vars) : null,
-      assigneeId: staff.id,
-      endMs: ws.run.clock.nowMs - script.endsMinutesAgo * MINUTE,
-      drafts,
-    });
-  }
+  const scripted = plan.conversations.length;
   const count = ws.profile.base.conversations * ws.run.scale;
-  for (let i = 0; i < count; i++) await seedGeneratedConversation(ws, i);
+  const ends = new Float64Array(scripted + count);
+  plan.conversations.forEach((entry, k) => (ends[k] = ws.run.clock.nowMs - entry.script.endsMinutesAgo * MINUTE));
+  const historyDays = Math.min(ws.profile.historyDays, 180);
+  for (let i = 0; i < count; i++) ends[scripted + i] = ws.run.clock.nowMs - conversationAge(rngFor(ws, 'conversation-age', i), historyDays);
+  const order = new Uint32Array(ends.length).map((_, j) => j);
+  order.sort((a, b) => (ends[a] as number) - (ends[b] as number) || a - b);
+  for (const [done, j] of order.entries()) {
+    if (j < scripted) await seedScriptedConversation(ws, plan, j);
+    else await seedGeneratedConversation(ws, j - scripted, ends[j] as number);
+    ws.run.progress(ws, 'conversations', done + 1, order.length);
+  }
   await updateContactActivity(ws);
 }
 
-async function seedGeneratedConversation(ws: WorkspaceSeed, index: number): Promise<void> {
+async function seedScriptedConversation(ws: WorkspaceSeed, plan: ScriptPlan, k: number): Promise<void> {
+  const entry = plan.conversations[k];
+  if (!entry) throw new Error(`no scripted conversation #${k}`);
+  const rng = rngFor(ws, 'scripted-conversation', k);
+  const { script, contact } = entry;
+  const staff = staffByKey(ws, script.staff);
+  const agent = agentFor(ws, script.channel) ?? ws.agents[0];
+  const vars = scriptVars(ws, rng, plan, contact, entry.guest);
+  const drafts = script.messages.map((m): Draft => {
+    const base = { body: fill(m.text, { ...vars, staff: staff.first }), gapMs: m.after * MINUTE };
+    if (m.from === 'contact') return { ...base, from: 'contact', authorId: null, authorName: contact.name };
+    if (m.from === 'staff') return { ...base, from: 'user', authorId: staff.id, authorName: staff.name };
+    if (m.from === 'agent' && agent) return { ...base, from: 'agent', authorId: agent.id, authorName: agent.name };
+    return { ...base, from: 'system', authorId: null, authorName: 'Conduit' };
+  });
+  await writeConversation(ws, rng, {
+    id: script.id ?? rng.id('cv'),
+    contact,
+    channel: script.channel,
+    status: script.status,
+    subject: script.channel === 'email' && script.subject ? fill(script.subject, vars) : null,
+    assigneeId: staff.id,
+    endMs: ws.run.clock.nowMs - script.endsMinutesAgo * MINUTE,
+    drafts,
+  });
+}
+
+async function seedGeneratedConversation(ws: WorkspaceSeed, index: number, endMs: number): Promise<void> {
   const { profile, run } = ws;
   const rng = rngFor(ws, 'conversation', index);
   const id = rng.id('cv');
@@ -58,7 +81,7 @@ async function seedGeneratedConversation(ws: WorkspaceSeed, index: number): Prom
   }
   const vars = { ...profile.vars(rng, run.clock), ...personVars(ws, contact) };
   const drafts = sceneThread(rng, scene, profile.smallTalk, count, who, vars);
-  const ageMs = conversationAge(rng, Math.min(profile.historyDays, 180));
+  const ageMs = run.clock.nowMs - endMs;
   const staffAnswered = drafts.some((d) => d.from === 'user');
   const status = conversationStatus(rng, ageMs);
   await writeConversation(ws, rng, {
@@ -68,7 +91,7 @@ async function seedGeneratedConversation(ws: WorkspaceSeed, index: number): Prom
     status,
     subject: channel === 'email' ? fill(scene.subject, vars) : null,
     assigneeId: staffAnswered || (status === 'open' && rng.chance(0.3)) ? staff.id : null,
-    endMs: run.clock.nowMs - ageMs,
+    endMs,
     drafts,
   });
 }

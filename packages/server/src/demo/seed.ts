@@ -9,7 +9,7 @@ import { seedCalls } from './calls.js';
 import { CLINIC_PROFILE } from './clinic.js';
 import { Clock, currentMinute, DAY } from './clock.js';
 import { seedContacts } from './contacts.js';
-import type { SeedRun } from './context.js';
+import type { SeedProgress, SeedRun } from './context.js';
 import { seedConversations } from './conversations.js';
 import { HOTEL_PROFILE } from './hotel.js';
 import type { WorkspaceProfile } from './profile.js';
@@ -29,7 +29,14 @@ export interface SeedDemoOptions {
   now?: Date;
   /** Content (names, ids, bodies) is a pure function of the seed (default DEMO_SEED). */
   seed?: number;
+  /**
+   * Called as the seed goes (at most every PROGRESS_INTERVAL_MS, and when a phase completes):
+   * a seed at scale 3,000 writes about ten million messages and takes a while.
+   */
+  onProgress?: (progress: SeedProgress) => void;
 }
+
+export type { SeedProgress } from './context.js';
 
 export interface DemoResult {
   workspaces: Array<{ id: string; slug: string; name: string }>;
@@ -43,11 +50,16 @@ export const DEMO_SEED = 0x5eed_2025;
 export const DEMO_USER_EMAIL = 'demo@acme-hotels.example';
 export const DEMO_PROFILES: readonly WorkspaceProfile[] = [HOTEL_PROFILE, CLINIC_PROFILE];
 
+/** How often onProgress hears about a phase that is under way. */
+export const PROGRESS_INTERVAL_MS = 250;
+
 /**
  * Creates the demo workspaces (`acme-hotels`, a hotel group, and `northwind-clinic`) with
- * realistic, internally consistent data, and a demo user who owns both. Everything is written
- * in one transaction, in multi-row batches, generating rows as it goes, so a failure leaves no
- * partial demo behind and memory stays flat at any scale. Throws if the demo already exists.
+ * realistic, internally consistent data, and a demo user who owns both. Rows are generated as
+ * they are written, in multi-row batches, committed every COMMIT_ROWS rows, so memory stays flat
+ * and each row costs the same at any scale. A failure rolls back what is not committed and
+ * says what is left; the database then holds part of the demo and the next seed refuses it
+ * (seed into an empty database). Throws if the demo already exists.
  */
 export async function seedDemo(store: Store, options: SeedDemoOptions = {}): Promise<DemoResult> {
   const scale = options.scale ?? 1;
@@ -60,19 +72,31 @@ export async function seedDemo(store: Store, options: SeedDemoOptions = {}): Pro
 
   const password = demoPassword();
   const passwordHash = await hashPassword(password);
-  const { workspaces, counts } = await store.db.transaction().execute(async (trx) => {
-    const out = new BatchInserter(trx);
-    const clock = new Clock(now);
-    const run: SeedRun = { db: trx, out, clock, seed, scale };
+  let lastReport = 0;
+  const out = new BatchInserter(store.db);
+  const run: SeedRun = {
+    out,
+    clock: new Clock(now),
+    seed,
+    scale,
+    progress(ws, phase, done, total) {
+      if (!options.onProgress) return;
+      const at = performance.now();
+      if (done < total && at - lastReport < PROGRESS_INTERVAL_MS) return;
+      lastReport = at;
+      options.onProgress({ workspace: ws.profile.slug, phase, done, total, rows: out.rows });
+    },
+  };
+  const workspaces: DemoResult['workspaces'] = [];
+  try {
     const owner = { id: streamRng(seed, 'demo-user').id('us') };
     await out.add('users', {
       id: owner.id,
       email: DEMO_USER_EMAIL,
       name: 'Demo User',
       password_hash: passwordHash,
-      created_at: clock.ago(600 * DAY),
+      created_at: run.clock.ago(600 * DAY),
     });
-    const created: DemoResult['workspaces'] = [];
     for (const profile of DEMO_PROFILES) {
       const { ws, attributes } = await setUpWorkspace(run, profile, owner);
       await seedKnowledge(ws);
@@ -83,11 +107,16 @@ export async function seedDemo(store: Store, options: SeedDemoOptions = {}): Pro
       await seedCalls(ws);
       await seedAppointments(ws);
       await seedReservations(ws, plan.guests);
-      created.push({ id: ws.id, slug: profile.slug, name: profile.name });
+      workspaces.push({ id: ws.id, slug: profile.slug, name: profile.name });
     }
-    await out.flush();
-    return { workspaces: created, counts: { ...out.counts } };
-  });
+    await out.commit();
+  } catch (error) {
+    await out.abandon().catch(() => undefined);
+    if (out.committed === 0) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message} (the demo seed stopped after committing part of the demo; seed into an empty database again)`, { cause: error });
+  }
+  const counts = { ...out.counts };
   // A large seed leaves a write-ahead log as big as the data; fold it into the database file.
   if (store.dialect === 'sqlite') await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(store.db);
   // The tables went from empty to full: without fresh statistics the next queries are planned

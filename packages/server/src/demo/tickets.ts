@@ -56,7 +56,10 @@ export async function seedTickets(ws: WorkspaceSeed, plan: ScriptPlan): Promise<
     });
   }
   const count = ws.profile.base.tickets * ws.run.scale;
-  for (let i = 0; i < count; i++) await seedGeneratedTicket(ws, i);
+  for (let i = 0; i < count; i++) {
+    await seedGeneratedTicket(ws, i);
+    ws.run.progress(ws, 'tickets', i + 1, count);
+  }
 }
 
 const EXTRA_TAGS = ['vip', 'repeat-guest', 'follow-up', 'social-media'];
