@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneOAuthState, sha256Hex } from '../src/oauth/adapter.js';
 import { listGrants, revokeGrants } from '../src/oauth/grants.js';
+import { seal, unseal } from '../src/store/sealed.js';
 import { createConduitServer } from '../src/server.js';
 import { Browser, authorizeUrl, callTool, createOAuthFixture, mcp, obtainTokens, pkce, register, signInAndConsent, tokenRequest, type OAuthFixture } from './oauth-helpers.js';
 
@@ -125,11 +126,11 @@ describe('access token checks at the MCP endpoint', () => {
       .where('model', '=', 'AccessToken')
       .where('id_hash', '=', sha256Hex(tokens.access_token))
       .executeTakeFirstOrThrow();
-    const payload = JSON.parse(row.payload) as { exp: number };
+    const payload = JSON.parse(unseal(tokens.access_token, 'AccessToken', row.payload)!) as { exp: number };
     payload.exp = Math.floor(Date.now() / 1000) - 120; // past oidc-provider's 15 s clock tolerance
     await f.t.store.db
       .updateTable('oauth_models')
-      .set({ payload: JSON.stringify(payload) })
+      .set({ payload: seal(tokens.access_token, 'AccessToken', JSON.stringify(payload)) })
       .where('model', '=', 'AccessToken')
       .where('id_hash', '=', sha256Hex(tokens.access_token))
       .execute();
@@ -178,10 +179,12 @@ describe('what the database keeps', () => {
     expect(dump).not.toContain(tokens.access_token);
     expect(dump).not.toContain(tokens.refresh_token!);
     expect(dump).not.toContain(client.client_secret!);
-    expect(dump).toContain(`sha256:${sha256Hex(client.client_secret!)}`);
     const models = new Set(rows.map((r) => r.model));
-    for (const model of ['Client', 'Grant', 'Session', 'AccessToken', 'RefreshToken', 'AuthorizationCode']) expect(models).toContain(model);
-    for (const row of rows) expect(JSON.parse(row.payload)).not.toHaveProperty('jti');
+    for (const model of ['Client', 'Grant', 'Session', 'Session.uid', 'AccessToken', 'RefreshToken', 'AuthorizationCode']) expect(models).toContain(model);
+    for (const row of rows) expect(row.payload).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    // The client, sealed under its (public) id, holds the secret's hash only.
+    const clientRow = rows.find((r) => r.model === 'Client' && r.id_hash === sha256Hex(client.client_id))!;
+    expect(unseal(client.client_id, 'Client', clientRow.payload)).toContain(`"client_secret":"sha256:${sha256Hex(client.client_secret!)}"`);
 
     // The hashed secret still authenticates the client, and a wrong one does not.
     const ok = await refresh(client.client_id, tokens.refresh_token!, { client_secret: client.client_secret! });
@@ -214,22 +217,38 @@ describe('what the database keeps', () => {
 });
 
 describe('pruning', () => {
-  it('deletes expired rows and the workspace lists of grants that are gone', async () => {
+  it('deletes expired rows, grants that are over (expired, or their client gone) with their tokens and workspace lists', async () => {
     const past = new Date(Date.now() - 60_000).toISOString();
+    const sealedRow = (model: string, id: string, grant: string | null, expires: string | null) => ({
+      model,
+      id_hash: sha256Hex(id),
+      payload: seal(id, model, '{}'),
+      grant_hash: grant && sha256Hex(grant),
+      expires_at: expires,
+      consumed_at: null,
+      used_at: null,
+    });
     await f.t.store.db
       .insertInto('oauth_models')
+      .values([sealedRow('AccessToken', 'expired-token', 'gone-grant', past), sealedRow('Grant', 'gone-grant', 'gone-grant', past), sealedRow('RefreshToken', 'orphan-token', 'orphan-grant', null)])
+      .execute();
+    await f.t.store.db
+      .insertInto('oauth_grants')
       .values([
-        { model: 'AccessToken', id_hash: 'expired-token', payload: '{}', grant_id: 'gone-grant', uid: null, expires_at: past, consumed_at: null },
-        { model: 'Grant', id_hash: 'expired-grant', payload: '{}', grant_id: 'gone-grant', uid: null, expires_at: past, consumed_at: null },
+        { grant_hash: sha256Hex('gone-grant'), user_id: f.user.id, client_id: 'some-client', scopes: 'mcp:read', created_at: past, expires_at: past },
+        { grant_hash: sha256Hex('orphan-grant'), user_id: f.user.id, client_id: 'a-client-that-expired', scopes: 'mcp:read', created_at: past, expires_at: null },
       ])
       .execute();
-    await f.t.store.db.insertInto('oauth_grant_workspaces').values({ grant_id: 'gone-grant', workspace_id: f.acme.id }).execute();
+    await f.t.store.db.insertInto('oauth_grant_workspaces').values([{ grant_hash: sha256Hex('gone-grant'), workspace_id: f.acme.id }, { grant_hash: sha256Hex('orphan-grant'), workspace_id: f.acme.id }]).execute();
     const client = await register(f.server);
     const live = await obtainTokens(f.server, client, { workspaces: [f.acme.id] });
 
     await pruneOAuthState(f.t.store);
-    expect(await f.t.store.db.selectFrom('oauth_models').select('id_hash').where('id_hash', 'in', ['expired-token', 'expired-grant']).execute()).toEqual([]);
-    expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_id', '=', 'gone-grant').execute()).toEqual([]);
+    const gone = [sha256Hex('expired-token'), sha256Hex('gone-grant'), sha256Hex('orphan-token')];
+    expect(await f.t.store.db.selectFrom('oauth_models').select('id_hash').where('id_hash', 'in', gone).execute()).toEqual([]);
+    const hashes = [sha256Hex('gone-grant'), sha256Hex('orphan-grant')];
+    expect(await f.t.store.db.selectFrom('oauth_grants').selectAll().where('grant_hash', 'in', hashes).execute()).toEqual([]);
+    expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_hash', 'in', hashes).execute()).toEqual([]);
     expect(await status(live.access_token)).toBe(200); // live grants keep their workspaces
   });
 });
@@ -246,7 +265,7 @@ describe('administration (conduit-mcp-server oauth grants|revoke)', () => {
     expect(await status(tokens.access_token)).toBe(401);
     expect((await refresh(client.client_id, tokens.refresh_token!)).body.error).toBe('invalid_grant');
     expect((await listGrants(f.t.store)).some((g) => g.id === grant!.id)).toBe(false);
-    expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_id', '=', grant!.id).execute()).toEqual([]);
+    expect(await f.t.store.db.selectFrom('oauth_grant_workspaces').selectAll().where('grant_hash', 'like', `${grant!.id}%`).execute()).toEqual([]);
   });
 
   it('revokes every grant of one user', async () => {

@@ -9,6 +9,7 @@ import { pruneOAuthState } from './adapter.js';
 import { createCsrfTokens } from './csrf.js';
 import { loadOAuthKeys } from './keys.js';
 import { clientIp } from './client-ip.js';
+import { DEFAULT_MAX_CLIENTS } from './clients.js';
 import { createProvider, loadOidcProvider, OAUTH_MOUNT } from './provider.js';
 import { createOAuthRoute, DEFAULT_RATE_LIMITS, type OAuthLimiters, type OAuthRateLimits } from './routes.js';
 import { createOAuthVerifier } from './verifier.js';
@@ -20,6 +21,8 @@ export interface OAuthOptions {
   loginLimits?: Partial<LoginLimits>;
   /** Addresses of reverse proxies whose X-Forwarded-For names the client for per-address limits. */
   trustedProxies?: string[];
+  /** Most registered clients at once (default 10,000; see clients.ts). */
+  maxClients?: number;
 }
 
 export interface OAuthServer {
@@ -65,7 +68,8 @@ export async function prepareOAuth(store: Store, buckets: BucketStore, logger: L
     const issuer = `${publicUrl.origin}${OAUTH_MOUNT}`;
     const provider = createProvider(lib, { store, keys, logger, issuer, resource });
     const csrf = createCsrfTokens(keys.csrfKey, { path: `${OAUTH_MOUNT}/interaction`, secure: publicUrl.protocol === 'https:' });
-    const route = createOAuthRoute({ provider, publicUrl, limiters, clientIp: ipOf, interactions: { provider, store, csrf, loginLimiters, logger, clientIp: ipOf } });
+    const clients = { store, maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS };
+    const route = createOAuthRoute({ provider, publicUrl, limiters, clients, clientIp: ipOf, interactions: { provider, store, csrf, loginLimiters, logger, clientIp: ipOf } });
     const prune = setInterval(() => {
       pruneOAuthState(store).catch((err: unknown) => logger.warn({ err }, 'oauth state pruning failed'));
     }, PRUNE_INTERVAL_MS);

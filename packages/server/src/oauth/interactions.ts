@@ -4,7 +4,9 @@ import type Provider from 'oidc-provider';
 import type { ClientModel, InteractionDetails } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, CLOSE_CONNECTION, readBody } from '../http/body.js';
+import { rowKey } from '../store/sealed.js';
 import type { Store } from '../store/store.js';
+import { grantRef } from './adapter.js';
 import { RateLimiterUnavailableError } from '../limits/policy.js';
 import { normalizeEmail } from '../core/normalize.js';
 import { attemptLogin, findUser, memberWorkspaces, type LoginLimiters, type LoginOutcome } from './accounts.js';
@@ -218,8 +220,8 @@ async function submitConsent(req: IncomingMessage, res: ServerResponse, deps: In
   const grantId = await grant.save();
   await deps.store.db
     .insertInto('oauth_grant_workspaces')
-    .values(picked.map((workspace_id) => ({ grant_id: grantId, workspace_id })))
+    .values(picked.map((workspace_id) => ({ grant_hash: rowKey(grantId), workspace_id })))
     .execute();
-  deps.logger.info({ grant: grantId, client: client.clientId, user: session.accountId, workspaces: picked.length, write }, 'oauth grant created');
+  deps.logger.info({ grant: grantRef(grantId), client: client.clientId, user: session.accountId, workspaces: picked.length, write }, 'oauth grant created');
   await deps.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
 }

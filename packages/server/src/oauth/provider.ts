@@ -7,6 +7,7 @@ import { findUser } from './accounts.js';
 import { databaseAdapter, sha256Hex } from './adapter.js';
 import type { OAuthKeys } from './keys.js';
 import { errorPage } from './pages/error.js';
+import { clientMetadataProblem } from './clients.js';
 import { PAGE_HEADERS } from './pages/layout.js';
 import { isLoopbackHttp, redirectOrigin, redirectUriProblem } from './redirect-uris.js';
 
@@ -55,6 +56,7 @@ export interface ProviderSettings {
 /**
  * Registration policy, in the one hook oidc-provider runs on registration metadata before
  * validating it (extraClientMetadata's validator, called once per extra property):
+ * - Metadata sizes capped (clients.ts): anyone may register, and a registration is stored.
  * - Redirect URIs as judged by redirect-uris.ts (plain http only on loopback, OAuth 2.1 §7.5.1).
  * - RFC 8252 §7.3: a native app's loopback redirect may use any port. oidc-provider applies that
  *   to clients registered as `application_type: native`; MCP clients rarely send the field, so a
@@ -65,6 +67,8 @@ function registrationMetadataValidator(errors: OidcProviderModule['errors'], ctx
     throw new errors.InvalidClientMetadata(`${key} must be a string of at most 255 characters`);
   }
   if (key !== 'software_id' || ctx?.oidc?.route !== 'registration') return;
+  const tooLarge = clientMetadataProblem(metadata);
+  if (tooLarge) throw new errors.InvalidClientMetadata(tooLarge);
   const uris = Array.isArray(metadata.redirect_uris) ? (metadata.redirect_uris as unknown[]) : [];
   for (const uri of uris) {
     const problem = redirectUriProblem(uri);

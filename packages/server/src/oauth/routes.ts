@@ -7,7 +7,9 @@ import { handleInteraction, matchInteraction, type InteractionDeps } from './int
 import { errorPage } from './pages/error.js';
 import { sendPage } from './pages/layout.js';
 import { OAUTH_MOUNT } from './provider.js';
+import type { Store } from '../store/store.js';
 import { addressSubject } from './client-ip.js';
+import { makeRoomForClient } from './clients.js';
 
 /** Per-address limits on the endpoints anyone can call without a credential. */
 export interface OAuthRateLimits {
@@ -40,6 +42,8 @@ export interface OAuthRouteDeps {
   publicUrl: URL;
   interactions: InteractionDeps;
   limiters: OAuthLimiters;
+  /** Where registered clients are counted, and how many may be live at once (see clients.ts). */
+  clients: { store: Store; maxClients: number };
   /** The client's address for per-address limits (see clientIp). */
   clientIp: (req: IncomingMessage) => string;
 }
@@ -164,10 +168,15 @@ export function createOAuthRoute(deps: OAuthRouteDeps): RouteHandler {
       return true;
     }
     if (await rateLimited(req, res, matched.route, deps)) return true;
+    const rest = matched.path;
+    if (rest === '/reg' && req.method === 'POST' && !(await makeRoomForClient(deps.clients.store.db, deps.clients.maxClients))) {
+      deps.interactions.logger.warn({ max_clients: deps.clients.maxClients }, 'client registration refused: every registered client is in use');
+      sendError(res, 503, 'temporarily_unavailable', 'This server holds as many registered clients as it allows; try again later.', { 'retry-after': '3600' });
+      return true;
+    }
 
     // Mount the provider at /oauth/mcp: it routes on the rest of the path and derives its mount
     // point from originalUrl/baseUrl (metadata served at the root is answered as if under it).
-    const rest = matched.path;
     const search = rest === '/auth' ? `?${withScopeDefaults(url.searchParams).toString()}` : url.search;
     Object.assign(req, { originalUrl: `${OAUTH_MOUNT}${rest}${search}`, baseUrl: OAUTH_MOUNT, url: `${rest}${search}` });
     await callback(req, res);

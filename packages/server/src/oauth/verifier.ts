@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { Credential, Scope } from '../auth/credential.js';
 import type { BearerVerifier } from '../http/mcp-endpoint.js';
+import { rowKey } from '../store/sealed.js';
 import type { Store } from '../store/store.js';
 import { MCP_SCOPES } from './provider.js';
 
@@ -28,7 +29,7 @@ export function createOAuthVerifier(provider: Provider, store: Store, resource: 
       .selectFrom('oauth_grant_workspaces as g')
       .innerJoin('memberships as m', (join) => join.onRef('m.workspace_id', '=', 'g.workspace_id').on('m.user_id', '=', accessToken.accountId))
       .select('g.workspace_id')
-      .where('g.grant_id', '=', accessToken.grantId)
+      .where('g.grant_hash', '=', rowKey(accessToken.grantId))
       .execute();
     const scopes = (accessToken.scope ?? '').split(' ').filter((scope): scope is Scope => (MCP_SCOPES as readonly string[]).includes(scope));
     const credential: Credential = {

@@ -35,6 +35,7 @@ export interface Database {
   rate_limit_buckets: RateLimitBucketsTable;
   conversation_search_versions: ConversationSearchVersionsTable;
   oauth_models: OAuthModelsTable;
+  oauth_grants: OAuthGrantsTable;
   oauth_grant_workspaces: OAuthGrantWorkspacesTable;
 }
 
@@ -384,28 +385,42 @@ export interface OutboxTable {
 
 /**
  * oidc-provider's state (clients, grants, sessions, interactions, codes and tokens), one row per
- * model instance. Rows are keyed by the SHA-256 of the id: for codes and tokens the id is the
- * secret itself, so the table never holds a usable credential.
+ * model instance, sealed (store/sealed.ts): keyed by the SHA-256 of the model's id, the payload
+ * encrypted with a key derived from the id. A copy of the table holds no id a browser or client
+ * presents and nothing readable without one.
  */
 export interface OAuthModelsTable {
-  /** oidc-provider model name: AccessToken, RefreshToken, AuthorizationCode, Grant, Session, Interaction, Client… */
+  /** oidc-provider model name: AccessToken, RefreshToken, AuthorizationCode, Grant, Session, Interaction, Client…; `Session.uid` finds a session by its uid. */
   model: string;
   /** SHA-256 of the model id, hex. */
   id_hash: string;
-  /** The model payload as JSON, without the id (`jti`) and with any client secret replaced by its hash. */
+  /** The model payload as JSON, sealed under the id; a client secret in it is replaced by its hash. */
   payload: string;
-  /** The grant a token belongs to (a Grant row carries its own id), for revoking a whole grant. */
-  grant_id: string | null;
-  /** Session uid, for findByUid. */
-  uid: string | null;
+  /** SHA-256 of the grant a token belongs to (a Grant row carries its own), for revoking a whole grant. */
+  grant_hash: string | null;
   expires_at: string | null;
   /** Set when a code or refresh token is used; a second use revokes the grant. */
   consumed_at: string | null;
+  /** Clients only: when a code or token was last issued to it; null while it was never used. */
+  used_at: string | null;
+}
+
+/** What an administrator sees of a grant (`oauth grants`): nothing that works as a credential. */
+export interface OAuthGrantsTable {
+  /** SHA-256 of the grant id, hex; its first 16 characters are the grant's reference in `oauth grants`. */
+  grant_hash: string;
+  user_id: string;
+  /** The OAuth client id: public by definition (RFC 6749 §2.2), sent in every authorization URL. */
+  client_id: string;
+  /** Granted scopes, space-separated. */
+  scopes: string;
+  created_at: string;
+  expires_at: string | null;
 }
 
 /** The workspaces a user picked on the consent page for one grant. */
 export interface OAuthGrantWorkspacesTable {
-  grant_id: string;
+  grant_hash: string;
   workspace_id: string;
 }
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { sealedOAuthSchema, sealOAuthState } from '../oauth-sealing-migration.js';
 
 /**
  * PostgreSQL migrations, one for each SQLite migration and named alike, so both dialects hold
@@ -42,6 +43,12 @@ export const postgresMigrations: Record<string, Migration> = {
   '0005_oauth_limits_in_buckets': {
     async up(db: Kysely<unknown>) {
       await sql.raw('DROP TABLE oauth_counters').execute(db);
+    },
+  },
+  // OAuth state in sealed rows (store/sealed.ts); see oauth-sealing-migration.ts for what is kept.
+  '0006_oauth_sealed': {
+    async up(db: Kysely<unknown>) {
+      await sealOAuthState(db, sealedOAuthSchema(T, TS));
     },
   },
 };
