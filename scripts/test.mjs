@@ -8,22 +8,27 @@
 // A system service that is not installed (scripts/test-services.mjs) skips the tests that need it,
 // with one line saying what to install; under CONDUIT_REQUIRE_SERVICES=1 (CI) it fails the run.
 //
-//   node scripts/test.mjs [server] [server-postgres] [cli] [e2e]
+//   node scripts/test.mjs [server] [server-postgres] [cli] [e2e] [e2e-smoke]
+// (no argument: the first four; e2e-smoke is the part of e2e that CI also runs on the other Node
+// majors, through scripts/with-node.sh)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SERVICE_NAMES, serviceStatus, servicesRequired } from './test-services.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const suites = ['server', 'server-postgres', 'cli', 'e2e'];
+const suites = ['server', 'server-postgres', 'cli', 'e2e', 'e2e-smoke'];
+// Real processes end to end: the server with the SDK client, the bridge as hosts start it, the
+// CLI's OAuth login and the OAuth pages in Chromium.
+const SMOKE = ['test/server-e2e.test.ts', 'test/bridge-e2e.test.ts', 'test/cli-oauth.test.ts', 'test/oauth-browser.test.ts'];
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !suites.includes(name));
 if (unknown.length > 0) {
   process.stderr.write(`test.mjs: unknown suite ${unknown.join(', ')} (one of ${suites.join(', ')})\n`);
   process.exit(2);
 }
-const runs = suites.filter((p) => only.length === 0 || only.includes(p));
+const runs = only.length === 0 ? suites.filter((name) => name !== 'e2e-smoke') : suites.filter((name) => only.includes(name));
 const resultsDir = join(root, '.tmp', 'test-results');
 mkdirSync(resultsDir, { recursive: true });
 const started = Date.now();
@@ -38,17 +43,18 @@ for (const name of absent) {
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedRun = false;
 for (const name of runs) {
-  const title = name === 'server-postgres' ? 'server (postgres)' : name;
+  const title = { 'server-postgres': 'server (postgres)', 'e2e-smoke': 'e2e (smoke)' }[name] ?? name;
   if (name === 'server-postgres' && !services.postgres.available) {
     process.stdout.write(`\n== ${title}: ${servicesRequired() ? 'FAILED' : 'skipped'}, ${services.postgres.missing}\n`);
     if (servicesRequired()) failedRun = true;
     continue;
   }
-  const cwd = join(root, 'packages', name === 'server-postgres' ? 'server' : name);
+  const cwd = join(root, 'packages', { 'server-postgres': 'server', 'e2e-smoke': 'e2e' }[name] ?? name);
   const output = join(resultsDir, `${name}.json`);
   rmSync(output, { force: true });
   const vitestArgs = `--passWithNoTests --reporter=default --reporter=json --outputFile=${output}`;
-  const vitest = `${join(root, 'node_modules', '.bin', 'vitest')} run ${vitestArgs}`;
+  const files = name === 'e2e-smoke' ? ` ${SMOKE.join(' ')}` : '';
+  const vitest = `${join(root, 'node_modules', '.bin', 'vitest')} run ${vitestArgs}${files}`;
   let command = name === 'server-postgres' ? `bash scripts/test-postgres.sh ${vitestArgs}` : vitest;
   let env = process.env;
   if (name === 'server-postgres') env = { ...process.env, PG_BIN: services.postgres.path };
@@ -57,7 +63,7 @@ for (const name of runs) {
     env = { ...process.env, HOME: home, CONDUIT_TEST_KEYCHAIN: '1' };
     command = `dbus-run-session -- sh -c 'echo test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec ${vitest}'`;
   }
-  process.stdout.write(`\n== ${title}\n`);
+  process.stdout.write(`\n== ${title} on Node ${process.version}\n`);
   const run = spawnSync('sh', ['-c', command], { cwd, env, stdio: 'inherit' });
   if (run.status !== 0) failedRun = true;
   if (existsSync(output)) {
@@ -71,7 +77,12 @@ for (const name of runs) {
   }
 }
 const seconds = Math.round((Date.now() - started) / 1000);
-const duration = `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 const note = absent.length > 0 ? `; missing services: ${absent.join(', ')}${servicesRequired() ? ' (required: CONDUIT_REQUIRE_SERVICES=1)' : ' (their tests were skipped)'}` : '';
-process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped in ${duration}${note}\n`);
+process.stdout.write(`\n${runs.join(', ')} on Node ${process.version} in ${Math.floor(seconds / 60)} min ${seconds % 60} s${note}\n`);
+// The closing line stays exactly "tests: N passed, N failed, N skipped" for tools that read it;
+// CONDUIT_TEST_TOTALS (a file) collects the totals of several runs, e.g. one per Node version.
+process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+if (process.env.CONDUIT_TEST_TOTALS) {
+  appendFileSync(process.env.CONDUIT_TEST_TOTALS, `${JSON.stringify({ node: process.version, runs, ...totals, failedRun, seconds })}\n`);
+}
 process.exit(failedRun || totals.failed > 0 ? 1 : 0);
