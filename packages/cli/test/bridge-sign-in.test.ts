@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
@@ -80,9 +81,31 @@ function linkIn(message: string): string {
   return match[1]!;
 }
 
-function storedAccessToken(configDir: string): string {
+function credentialFile(configDir: string): string {
   const dir = join(configDir, 'credentials');
-  return (JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as { accessToken: string }).accessToken;
+  return join(dir, readdirSync(dir)[0]!);
+}
+
+function storedAccessToken(configDir: string): string {
+  return (JSON.parse(readFileSync(credentialFile(configDir), 'utf8')) as { accessToken: string }).accessToken;
+}
+
+/** Points the stored login's token endpoint at `endpoint` (a closed port: the authorization server is down). */
+function setTokenEndpoint(configDir: string, endpoint: string): string {
+  const stored = JSON.parse(readFileSync(credentialFile(configDir), 'utf8')) as { authorizationServer: { metadata: { token_endpoint: string } } };
+  const previous = stored.authorizationServer.metadata.token_endpoint;
+  stored.authorizationServer.metadata.token_endpoint = endpoint;
+  writeFileSync(credentialFile(configDir), JSON.stringify(stored));
+  return previous;
+}
+
+/** A TCP port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 describe.each(stores)('first run with the %s store', (store) => {
@@ -238,6 +261,45 @@ describe('when a sign-in ends mid-session', () => {
     await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
     expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
     expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+  });
+
+  it('the authorization server down while the server refuses the token: a passing error, the tools stay; once it answers, a refused refresh signs out', async () => {
+    const configDir = tempDir();
+    await loginInTerminal('file', configDir);
+    const bridge = await host(storeEnv('file', configDir));
+    expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
+
+    peer.revokeGrantOf(storedAccessToken(configDir));
+    const tokenEndpoint = setTokenEndpoint(configDir, `http://127.0.0.1:${await closedPort()}/oauth/token`);
+    const failed = await bridge.client.callTool({ name: 'list_workspaces', arguments: {} }).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(McpError);
+    expect((failed as McpError).code).toBe(-32011);
+    expect((failed as McpError).message).toContain('could not be renewed now: the authorization server did not answer the refresh. The saved login is kept; try again in a moment.');
+    expect(bridge.changes()).toBe(0);
+    expect(bridge.stderr()).not.toContain('Serving conduit_sign_in');
+
+    setTokenEndpoint(configDir, tokenEndpoint);
+    const ended = await bridge.client.callTool({ name: 'list_workspaces', arguments: {} });
+    expect(text(ended)).toContain('has ended: The server no longer accepts the saved login');
+    await expect.poll(bridge.changes, { timeout: 5_000, interval: 50 }).toBe(1);
+  });
+
+  it('an access token that expired while the authorization server is down: its own message, the login kept, no sign-in offered', async () => {
+    const shortLived = await startPeer({ loginTtl: 2 });
+    try {
+      const configDir = tempDir();
+      const login = await runCli(['login', '--url', shortLived.mcpUrl], cliEnv(configDir));
+      expect(login.code, login.stderr).toBe(0);
+      setTokenEndpoint(configDir, `http://127.0.0.1:${await closedPort()}/oauth/token`);
+      await new Promise((resolve) => setTimeout(resolve, 2_100)); // the access token is expired everywhere now
+      // Like a server that cannot be reached: initialize fails with the reason (nothing to sign in for).
+      const failed = await connectBridge(['--url', shortLived.mcpUrl], storeEnv('file', configDir)).catch((error: unknown) => error);
+      expect((failed as McpError).code).toBe(-32011);
+      expect((failed as McpError).message).toMatch(/^MCP error -32011: Could not refresh the access token for http:\S+: the authorization server http:\S+ did not answer \(.+\)\. The saved login was kept/);
+      expect(readdirSync(join(configDir, 'credentials'))).toHaveLength(1);
+    } finally {
+      await shortLived.close();
+    }
   });
 
   it('a stored API token that the server rejects: says it expired or was revoked and what to do, never "refreshed"', async () => {

@@ -263,7 +263,16 @@ export class Upstream {
         if (token !== undefined && !refreshed) {
           refreshed = true;
           // Throws LoginRequiredError when nothing can replace the token (refresh refused, an API token).
-          await this.options.auth!.refresh(token);
+          const next = await this.options.auth!.refresh(token);
+          if (next === token) {
+            // The refresh failed for now (the authorization server down or erring) and the login was
+            // kept: not a reason to sign out. The next request tries again.
+            throw new BridgeFailure(
+              BRIDGE_ERROR.UPSTREAM_UNAVAILABLE,
+              `The server refused the access token for ${this.options.url} (HTTP 401), and it could not be renewed now: the authorization server did not answer the refresh. The saved login is kept; try again in a moment.`,
+              { reason: 'refresh_unavailable' },
+            );
+          }
           continue;
         }
         // The server did not run the request: it is safe to report, and to send again once signed in.

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { getAccessToken } from '../auth/access-token.js';
+import { loginCommand } from '../auth/login-command.js';
 import { ENV_TOKEN, resolveStore } from '../credentials/resolve.js';
 import { unreachableProblem } from '../endpoint-problem.js';
 import type { StoredEntry } from '../credentials/types.js';
@@ -31,7 +32,7 @@ export function statusCommand(): Command {
       let entries = await resolved.store.list();
       if (flags.url) entries = entries.filter((entry) => entry.url === serverUrl(flags));
       if (entries.length === 0) {
-        if (!envToken) out(flags.url ? `Not logged in to ${serverUrl(flags)}. Run \`conduit-mcp login --url ${serverUrl(flags)}\`.` : 'Not logged in to any server. Run `conduit-mcp login`.');
+        if (!envToken) out(flags.url ? `Not logged in to ${serverUrl(flags)}. Run \`${loginCommand(serverUrl(flags))}\`.` : `Not logged in to any server. Run \`${loginCommand(serverUrl(flags))}\`.`);
         return;
       }
       for (const entry of entries) {
