@@ -134,6 +134,18 @@ describe('conduit-mcp login --token-stdin with a wrong path', () => {
   });
 });
 
+describe('conduit-mcp login (OAuth) at an address the server does not name', () => {
+  it('a wrong path, a bare host or localhost: refused, with the --url to use', async () => {
+    for (const url of [`${server.origin}/mcp`, server.origin, server.mcpUrl.replace('127.0.0.1', 'localhost')]) {
+      const result = await runCli(['login', '--url', url], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('refusing to sign in');
+      expect(result.stderr).toMatch(new RegExp(`Fix: use --url ${server.mcpUrl.replace(/[.]/g, '\\.')} \\(the endpoint this server names in its metadata\\)\\.\n$`));
+      expect(storedCount()).toBe(0);
+    }
+  });
+});
+
 describe('a stopped server', () => {
   let token: string;
   beforeAll(async () => {
@@ -150,6 +162,15 @@ describe('a stopped server', () => {
         `Fix: check that the server is running and that the port in the URL is the one it listens on. \`conduit-mcp doctor --url ${server.mcpUrl}\` checks each step.\n`,
     );
     expect(storedCount()).toBe(0);
+  });
+
+  it('login (OAuth) names the URL and the cause instead of "fetch failed"', async () => {
+    const result = await runCli(['login', '--url', server.mcpUrl], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `conduit-mcp: ${server.mcpUrl} did not answer: connection refused (ECONNREFUSED): nothing is listening on 127.0.0.1:${server.port}. Nothing was stored. ` +
+        `Fix: check that the server is running and that the port in the URL is the one it listens on. \`conduit-mcp doctor --url ${server.mcpUrl}\` checks each step.\n`,
+    );
   });
 
   it('doctor: the fix is to start the server; the stored credential is not blamed', async () => {

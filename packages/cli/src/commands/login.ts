@@ -1,8 +1,11 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_LOGIN_TIMEOUT_MS, login } from '../auth/login.js';
+import { AuthError, DiscoveryError } from '../auth/errors.js';
+import { DEFAULT_LOGIN_TIMEOUT_MS, login, type LoginOptions, type LoginResult } from '../auth/login.js';
 import { retireReplaced } from '../auth/revoke.js';
 import { loginWithApiToken } from '../auth/token-login.js';
 import { ENV_TOKEN, resolveStore } from '../credentials/resolve.js';
+import { suggestEndpoint } from '../endpoint-hint.js';
+import { unreachableProblem } from '../endpoint-problem.js';
 import { stderrReporter } from '../output.js';
 import { positiveInt, serverUrl, STORAGE_HELP, urlOption } from './common.js';
 
@@ -69,7 +72,7 @@ ${STORAGE_HELP}`,
         return;
       }
 
-      const { credential, reused } = await login({
+      const { credential, reused } = await signIn({
         url,
         openBrowser: flags.browser,
         ...(flags.browser ? {} : { pasteInput: process.stdin }),
@@ -86,6 +89,24 @@ ${STORAGE_HELP}`,
         reporter.info(`Signed in to ${url}${credential.scope ? ` with scopes ${credential.scope}` : ''}; credentials stored in ${store.store.describe()}.`);
       }
     });
+}
+
+/** The OAuth login, with the failures a wrong or unreachable URL causes told with their fix. */
+async function signIn(options: LoginOptions): Promise<LoginResult> {
+  const { url } = options;
+  try {
+    return await login(options);
+  } catch (error) {
+    const unreachable = unreachableProblem(url, error);
+    if (unreachable) {
+      throw new AuthError('unreachable', `${unreachable.what}. Nothing was stored. Fix: ${unreachable.fix} \`conduit-mcp doctor --url ${url}\` checks each step.`);
+    }
+    if (error instanceof DiscoveryError && error.code === 'resource_mismatch') {
+      const hint = await suggestEndpoint(url);
+      if (hint?.source === 'metadata') throw new AuthError(error.code, `${error.message} Fix: use --url ${hint.url} (the endpoint this server names in its metadata).`);
+    }
+    throw error;
+  }
 }
 
 async function readStdin(): Promise<string> {
