@@ -41,11 +41,17 @@ export async function startServer(options: { args?: string[] } = {}): Promise<Se
   const port = await freePort();
   const state: { child: ChildProcess; output: string } = { child: undefined as unknown as ChildProcess, output: '' };
   const launch = async () => {
+    // Starting it again while it runs would orphan the running process (the new one cannot listen).
+    if (state.child && state.child.exitCode === null && state.child.signalCode === null) return;
     const child = spawn(process.execPath, [SERVER_CLI, 'serve', '--data-dir', dataDir, '--port', String(port), ...(options.args ?? [])], {
       env: serverEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     state.child = child;
+    // A test run that ends early (a failure, a time-out) must not leave the server behind.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start:\n${state.output}`)), 60_000);
       const onData = (chunk: Buffer) => {
