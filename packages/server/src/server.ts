@@ -35,6 +35,10 @@ export interface ConduitServerOptions {
   allowedHosts?: string[];
   allowedOrigins?: string[];
   maxBodyBytes?: number;
+  /** How long a client may take to send a whole request, headers and body (default 30 s; see HTTP_TIMEOUTS). */
+  requestTimeoutMs?: number;
+  /** How long a client may take to send a request's headers (default 10 s, never more than requestTimeoutMs). */
+  headersTimeoutMs?: number;
   logger?: Logger;
   /** Requests per workspace per window (default 120 per 60 s); false to turn the limit off. */
   rateLimit?: RateLimitPolicy | false;
@@ -70,6 +74,16 @@ const INSTRUCTIONS = [
 
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 120, windowSeconds: 60 };
 
+/**
+ * The HTTP server's timeouts, for an API whose requests are one JSON message of at most 1 MiB:
+ * a client gets 10 s for its headers and 30 s for the whole request (Node's defaults, 60 s and
+ * 300 s, let a slow client hold a connection and its buffers for five minutes). Idle keep-alive
+ * connections close after 65 s, longer than the usual 60 s of a proxy or load balancer in front,
+ * so the proxy, not the server, closes them and never reuses one the server just closed.
+ * Responses are not timed: a tool call takes as long as it takes.
+ */
+export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000, checkIntervalMs: 1_000 } as const;
+
 /** Hourly upkeep: expired idempotency keys, idle rate-limit buckets, planner statistics. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -100,7 +114,14 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     ? { workspace: createLimiter(buckets, 'workspace', rateLimit), credential: createLimiter(buckets, 'credential', rateLimit) }
     : undefined;
 
-  const httpServer = createServer({ keepAliveTimeout: 65_000 });
+  const requestTimeout = options.requestTimeoutMs ?? HTTP_TIMEOUTS.requestMs;
+  const httpServer = createServer({
+    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveMs,
+    requestTimeout,
+    headersTimeout: Math.min(options.headersTimeoutMs ?? HTTP_TIMEOUTS.headersMs, requestTimeout),
+    // Node checks both timeouts on this interval (30 s by default, which would stretch them).
+    connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

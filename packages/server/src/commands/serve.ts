@@ -21,6 +21,7 @@ interface ServeOptions extends StoreOptions {
   sessions?: boolean;
   rateLimit: string;
   redisUrl?: string;
+  requestTimeout: string;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -71,6 +72,7 @@ export function serveCommand(): Command {
       .option('--delivery-claim-seconds <s>', 'how long a delivery attempt holds its message; one cut off by a crash is retried after this, so keep it above the webhook\'s response time (env CONDUIT_DELIVERY_CLAIM_SECONDS)', process.env.CONDUIT_DELIVERY_CLAIM_SECONDS ?? '60')
       .option('--rate-limit <n>', 'requests per minute per workspace, shared by all replicas on one database (or Redis); 0 turns it off (env CONDUIT_RATE_LIMIT)', process.env.CONDUIT_RATE_LIMIT ?? '120')
       .option('--redis-url <url>', 'keep every rate limit\'s buckets (per workspace, OAuth and sign-in) in this Redis instead of the database: redis://[:password@]host[:port][/db], rediss:// or unix:///path.sock; while it is down, requests get 503 (env REDIS_URL)', process.env.REDIS_URL || undefined)
+      .option('--request-timeout <s>', 'seconds a client may take to send a whole request (its headers within 10 s); a slower one gets 408 and is disconnected (env CONDUIT_REQUEST_TIMEOUT)', process.env.CONDUIT_REQUEST_TIMEOUT ?? '30')
       .option('--sessions', 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)')
       .option('--demo', 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them'),
   ).action(async (opts: ServeOptions) => {
@@ -81,6 +83,10 @@ export function serveCommand(): Command {
     if (!Number.isInteger(rateLimit) || rateLimit < 0) throw new Error(`invalid --rate-limit "${opts.rateLimit}": a whole number of requests per minute, 0 for none`);
     const claimSeconds = Number(opts.deliveryClaimSeconds);
     if (!(claimSeconds > 0)) throw new Error(`invalid --delivery-claim-seconds "${opts.deliveryClaimSeconds}": a positive number of seconds`);
+    const requestTimeout = Number(opts.requestTimeout);
+    if (!Number.isInteger(requestTimeout) || requestTimeout < 1 || requestTimeout > 3600) {
+      throw new Error(`invalid --request-timeout "${opts.requestTimeout}": a whole number of seconds from 1 to 3600`);
+    }
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port "${opts.port}"`);
     // Before the database is opened, so a typo fails at once.
@@ -98,6 +104,7 @@ export function serveCommand(): Command {
       sessions: opts.sessions,
       rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowSeconds: 60 },
       redisUrl: opts.redisUrl,
+      requestTimeoutMs: requestTimeout * 1000,
       delivery: { webhookUrl: opts.deliveryWebhook, webhookSecret: process.env.CONDUIT_DELIVERY_SECRET, claimMs: claimSeconds * 1000 },
     });
     const lines = [

@@ -5,6 +5,7 @@ import { workspaceResolver } from '../core/workspace-access.js';
 import {
   JSONRPC,
   jsonRpcMessageSchema,
+  invalidMessageReason,
   jsonRpcResponseSchema,
   rpcError,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -122,7 +123,7 @@ async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credenti
       res.writeHead(202).end(); // a response to a server request: stateless mode sends none, nothing to do
       return;
     }
-    return sendJson(res, 400, rpcError(null, JSONRPC.INVALID_REQUEST, 'Invalid JSON-RPC request'));
+    return sendJson(res, 400, rpcError(null, JSONRPC.INVALID_REQUEST, invalidMessageReason(raw)));
   }
   const message = parsed.data as JsonRpcRequest;
 

@@ -87,6 +87,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     const requestId = randomUUID();
     const started = process.hrtime.bigint();
     res.setHeader('x-request-id', requestId);
+    // No answer of this server is meant to be sniffed into another type (a JSON error rendered as HTML).
+    res.setHeader('x-content-type-options', 'nosniff');
     res.once('finish', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       deps.mcp.metrics.httpRequests.inc({ route: routeOf(path), status: String(res.statusCode) });

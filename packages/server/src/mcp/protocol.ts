@@ -41,13 +41,29 @@ export const jsonRpcMessageSchema = z.object({
   params: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** A JSON-RPC response (to a server-to-client request); stateless mode never sends those, so they are ignored. */
-export const jsonRpcResponseSchema = z.object({
-  jsonrpc: z.literal('2.0'),
-  id: z.union([z.string(), z.number()]),
-  result: z.unknown().optional(),
-  error: z.unknown().optional(),
-});
+/**
+ * A JSON-RPC response (to a server-to-client request); stateless mode never sends those, so they
+ * are ignored. Exactly a response: a result or an error, no method, an id that is a string or an
+ * integer (MCP), so a request with a malformed id is refused rather than taken for a response.
+ */
+export const jsonRpcResponseSchema = z
+  .object({
+    jsonrpc: z.literal('2.0'),
+    id: z.union([z.string(), z.number().int()]),
+    result: z.unknown().optional(),
+    error: z.unknown().optional(),
+  })
+  .strict()
+  .refine((message) => ('result' in message) !== ('error' in message));
+
+/** Why a message that is neither a valid request nor a response is refused, for the -32600 error. */
+export function invalidMessageReason(raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null) return 'Invalid JSON-RPC request: the body must be one JSON-RPC message (an object)';
+  const { jsonrpc, id } = raw as Record<string, unknown>;
+  if (jsonrpc !== '2.0') return 'Invalid JSON-RPC request: "jsonrpc" must be "2.0"';
+  if (id !== undefined && typeof id !== 'string' && !Number.isInteger(id)) return 'Invalid JSON-RPC request: "id" must be a string or an integer';
+  return 'Invalid JSON-RPC request';
+}
 
 export function rpcError(id: RequestId | null, code: number, message: string, data?: unknown): JsonRpcResponse {
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };

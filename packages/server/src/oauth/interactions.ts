@@ -13,10 +13,10 @@ import { attemptLogin, findUser, memberWorkspaces, type LoginLimiters, type Logi
 import type { CsrfTokens } from './csrf.js';
 import { consentPage } from './pages/consent.js';
 import { errorPage } from './pages/error.js';
-import { sendPage } from './pages/layout.js';
+import { pageCsp, sendPage } from './pages/layout.js';
 import { loginPage } from './pages/login.js';
 import { OAUTH_MOUNT } from './provider.js';
-import { redirectHost } from './redirect-uris.js';
+import { redirectCspSource, redirectHost } from './redirect-uris.js';
 
 /**
  * The sign-in and consent pages oidc-provider sends the browser to
@@ -94,6 +94,16 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   return pending === 'login' ? submitLogin(req, res, deps, details, client, form) : submitConsent(req, res, deps, details, client, form);
 }
 
+/**
+ * Forms post to this server only; the redirects that follow a submission may end at the client's
+ * redirect URI and nowhere else (Chromium applies form-action to the whole redirect chain: with
+ * 'self' alone, the consent form's final redirect to the client is blocked).
+ */
+function formHeaders(details: InteractionDetails): Record<string, string> {
+  const target = redirectCspSource(details.params.redirect_uri);
+  return { 'content-security-policy': pageCsp(target ? [target] : []) };
+}
+
 function clientName(client: ClientModel): string {
   return client.clientName?.trim() || client.clientId;
 }
@@ -110,7 +120,7 @@ function renderLogin(
 ): void {
   const { token, setCookie } = deps.csrf.issue(req, details.uid);
   const page = loginPage({ action: `${OAUTH_MOUNT}/interaction/${details.uid}/login`, csrf: token, clientName: clientName(client), ...extra });
-  sendPage(res, status, page, { ...headers, ...(setCookie ? { 'set-cookie': setCookie } : {}) });
+  sendPage(res, status, page, { ...formHeaders(details), ...headers, ...(setCookie ? { 'set-cookie': setCookie } : {}) });
 }
 
 async function submitLogin(req: IncomingMessage, res: ServerResponse, deps: InteractionDeps, details: InteractionDetails, client: ClientModel, form: URLSearchParams): Promise<void> {
@@ -184,7 +194,7 @@ async function renderConsent(
     offline: client.grantTypeAllowed('refresh_token'),
     error: extra.error,
   });
-  sendPage(res, status, page, setCookie ? { 'set-cookie': setCookie } : {});
+  sendPage(res, status, page, { ...formHeaders(details), ...(setCookie ? { 'set-cookie': setCookie } : {}) });
 }
 
 async function submitConsent(req: IncomingMessage, res: ServerResponse, deps: InteractionDeps, details: InteractionDetails, client: ClientModel, form: URLSearchParams): Promise<void> {

@@ -41,6 +41,18 @@ export function redirectHost(uri: string | undefined): string | null {
   return URL.parse(uri ?? '')?.host || null;
 }
 
+/**
+ * A CSP source matching a redirect URI, for the form-action of pages whose forms end there: its
+ * origin, or its scheme for a private-use scheme (`com.example.app:`). Null when it does not parse
+ * or could break out of the policy (a source list is split on spaces and semicolons).
+ */
+export function redirectCspSource(uri: string | undefined): string | null {
+  const parsed = URL.parse(uri ?? '');
+  if (!parsed) return null;
+  const source = parsed.origin !== 'null' ? parsed.origin : parsed.protocol;
+  return /^[A-Za-z0-9+.:/[\]-]+$/.test(source) ? source : null;
+}
+
 /** The origin of a redirect URI, for CORS: the only origin a browser-based client calls from. */
 export function redirectOrigin(uri: string): string | null {
   const parsed = URL.parse(uri);

@@ -71,11 +71,20 @@ footer{margin-top:18px;font-size:12px;color:var(--muted);text-align:center;max-w
 
 const CSS_HASH = createHash('sha256').update(CSS).digest('base64');
 
-/** No script at all, styles only from the inline sheet, never inside a frame. */
+/**
+ * The page's Content-Security-Policy: no script at all, styles only from the inline sheet, never
+ * inside a frame, and forms that post only to this server. `formTargets` adds where a form's
+ * submission may end up after redirects: browsers apply form-action to the whole redirect chain,
+ * and the sign-in and consent forms end, through this server, at the client's redirect URI.
+ */
+export function pageCsp(formTargets: readonly string[] = []): string {
+  return `default-src 'none'; style-src 'sha256-${CSS_HASH}'; img-src 'self' data:; base-uri 'none'; form-action ${["'self'", ...formTargets].join(' ')}; frame-ancestors 'none'`;
+}
+
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'content-security-policy': `default-src 'none'; style-src 'sha256-${CSS_HASH}'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'`,
+  'content-security-policy': pageCsp(),
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
