@@ -174,7 +174,7 @@ async function credentialCheck(url: string, endpoint: Endpoint, store: StoreStat
     const fix =
       access.source === 'env'
         ? `set ${ENV_TOKEN} to a valid API token, or unset it to use the stored credential.`
-        : `create a new API token (Settings > API Tokens; on a self-hosted server \`conduit-mcp-server tokens create\`), then \`conduit-mcp login --url ${url} --token-stdin\`.`;
+        : `create a new API token (Settings > API Tokens; on a self-hosted server \`conduit-mcp-server tokens create\`), then \`${loginCommand(url)} --token-stdin\`.`;
     return { check: { name: 'credential', status: 'FAIL', detail: `${describeSource(access)}: the server rejected it (${answer}).`, fix } };
   }
   const problem = await httpProblem(url, probe);

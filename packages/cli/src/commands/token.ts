@@ -53,7 +53,7 @@ function rejectedMessage(url: string, access: AccessToken, probe: EndpointProbe)
     return (
       `${url} rejected the stored API token (${answer}). ` +
       `Create a new one (Settings > API Tokens; on a self-hosted server \`conduit-mcp-server tokens create\`) and store it with ` +
-      `\`conduit-mcp login --url ${url} --token-stdin\`.`
+      `\`${loginCommand(url)} --token-stdin\`.`
     );
   }
   return `${url} rejected the OAuth access token even after a refresh (${answer}). Run \`${loginCommand(url)}\` to sign in again.`;
