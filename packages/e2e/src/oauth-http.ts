@@ -40,6 +40,11 @@ export class FormBrowser {
 
   constructor(private readonly base: string) {}
 
+  /** The value of one of this browser's cookies, as the server set it. */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));

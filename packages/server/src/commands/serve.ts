@@ -4,7 +4,7 @@ import { seedDemo } from '../demo/seed.js';
 import { redactRedisUrl, validateRedisUrl } from '../limits/redis-connection.js';
 import { createConduitServer } from '../server.js';
 import { openStore } from '../store/open.js';
-import { SERVE_BUSY_TIMEOUT_MS } from '../store/sqlite/open.js';
+import { dataDirectoryWarning, SERVE_BUSY_TIMEOUT_MS } from '../store/sqlite/open.js';
 import type { Store } from '../store/store.js';
 import { withStoreOptions, type StoreOptions } from './context.js';
 
@@ -92,6 +92,8 @@ export function serveCommand(): Command {
     // Before the database is opened, so a typo fails at once.
     if (opts.redisUrl) validateRedisUrl(opts.redisUrl);
     const store = await openStore({ dataDir: opts.dataDir, database: opts.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS });
+    const exposed = dataDirectoryWarning(store);
+    if (exposed) process.stderr.write(`${exposed}\n`);
     const demoLines = opts.demo ? await prepareDemo(store) : [];
     const server = await createConduitServer({
       store,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
@@ -28,6 +28,44 @@ export interface SqliteOptions {
  */
 export const SERVE_BUSY_TIMEOUT_MS = 250;
 
+/** The files of a SQLite database in WAL mode: the database, its write-ahead log and its shared-memory index. */
+function databaseFiles(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`];
+}
+
+/**
+ * The database holds every customer record and the server's keys: its files are the server's
+ * alone (0600), whatever the umask, also in a directory that already existed and for files an
+ * earlier version created 0644. A new directory is created 0700. SQLite creates the -wal and -shm
+ * files with the database file's mode (and sets it whatever the umask), so making the database
+ * file private before opening it covers the files still to come.
+ */
+function makePrivate(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of databaseFiles(file)) {
+    try {
+      chmodSync(path, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new Error(`cannot make ${path} private (chmod 600): ${(error as Error).message}; the server's user must own its database files`, { cause: error });
+    }
+  }
+}
+
+/**
+ * A warning when the directory of a SQLite database is open to other users (group or world may
+ * read or write it): the files in it are private, but others can list them, and with write
+ * access remove or replace them. Null when it is private, or for PostgreSQL and in-memory stores.
+ */
+export function dataDirectoryWarning(store: Pick<Store, 'dialect' | 'location'>): string | null {
+  if (store.dialect !== 'sqlite' || store.location === ':memory:') return null;
+  const dir = dirname(store.location);
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o066) === 0) return null;
+  return `warning: the data directory ${dir} is open to other users (mode ${mode.toString(8).padStart(4, '0')}); the database files in it are private (0600), but run \`chmod 700 ${dir}\` so nobody else can list, remove or replace them`;
+}
+
 /** Rows ANALYZE samples per index: enough for the planner's choices, bounded on big tables. */
 const ANALYSIS_LIMIT = 1000;
 
@@ -35,7 +73,7 @@ const provider: MigrationProvider = { getMigrations: async () => sqliteMigration
 
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
 export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
-  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+  if (options.file !== ':memory:') makePrivate(options.file);
   const connection = new BetterSqlite3(options.file);
   // WAL lets readers run while a write commits; busy_timeout makes a second process wait
   // for the write lock instead of failing at once.
