@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -5,11 +6,24 @@ export default defineConfig({
   entry: ['src/cli.ts', 'src/index.ts'],
   format: ['esm'],
   target: 'node20',
+  platform: 'node',
   dts: { entry: 'src/index.ts' },
   sourcemap: true,
   clean: true,
   splitting: true,
-  // keytar is an optionalDependency loaded lazily; it must stay a runtime import.
+  // Every dependency is bundled, so `npx conduit-mcp` installs one package instead of ~100
+  // (docs/benchmarks.md, `pnpm bench:install`); what a host does not use (the full program, the
+  // proxy client) stays in chunks loaded on demand. keytar is an optionalDependency with a native
+  // module, loaded lazily: it must stay a runtime import.
+  noExternal: [/^(?!keytar$)/],
   external: ['keytar'],
-  banner: { js: '#!/usr/bin/env node' },
+  minify: true,
+  // Bundled packages' licenses, listed in dist/THIRD-PARTY-LICENSES.md by the script below.
+  metafile: true,
+  async onSuccess() {
+    execFileSync(process.execPath, ['../../scripts/third-party-licenses.mjs', 'dist'], { stdio: 'inherit' });
+  },
+  // Bundled CommonJS (undici, commander…) calls require() for Node's built-ins, which an ES module
+  // does not have: each chunk gets one.
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __conduitCreateRequire } from 'node:module';\nconst require = __conduitCreateRequire(import.meta.url);" },
 });

@@ -91,7 +91,7 @@ function bodyOf(res: IncomingMessage): ResponseBody {
 }
 
 function proxiedClient(url: URL): HttpClient {
-  const dispatcher = import('undici').then(
+  const dispatcher = import('./proxy-agent.js').then(
     ({ EnvHttpProxyAgent }) => new EnvHttpProxyAgent({ connect: { timeout: 10_000 }, headersTimeout: 0, bodyTimeout: 0 }),
   );
   const path = `${url.pathname}${url.search}`;

@@ -1,0 +1,162 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Both packages as a user gets them from the registry: `pnpm pack`, then `npm install` of the two
+ * tarballs into an empty directory, then the bins through npx: `conduit-mcp --version`,
+ * `conduit-mcp-server serve --demo`, and a tool call from an MCP client that starts
+ * `npx conduit-mcp` on stdio against that server. Nothing from the workspace is on the path.
+ * It runs on whichever Node runs the suite (CI: 20, 22 and 24).
+ */
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'conduit-packages-'));
+const app = join(work, 'app');
+const tarballs: Record<'cli' | 'server', string> = { cli: '', server: '' };
+let install: { code: number | null; output: string };
+let server: ChildProcess | undefined;
+
+/**
+ * The environment of a user's shell: none of the workspace's or the test runner's variables. The
+ * user's npm configuration stays (npmrc; npm_config_nodedir, which scripts/with-node.sh sets so
+ * that native modules build for the Node that runs them).
+ */
+function userEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const workspaceOnly = key.startsWith('CONDUIT_') || key.startsWith('VITEST') || key === 'NODE_OPTIONS' || (key.startsWith('npm_') && key !== 'npm_config_nodedir');
+    if (value !== undefined && !workspaceOnly) env[key] = value;
+  }
+  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
+}
+
+function run(command: string, args: string[], cwd: string, env = userEnv()) {
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 600_000 });
+  return { code: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+function pack(dir: string): string {
+  const packed = run('pnpm', ['pack', '--pack-destination', work], join(ROOT, 'packages', dir), { ...process.env } as Record<string, string>);
+  expect(packed.code, packed.output).toBe(0);
+  const file = packed.stdout.trim().split('\n').at(-1)!.trim();
+  expect(existsSync(file), packed.output).toBe(true);
+  return file;
+}
+
+function tarballFiles(file: string): string[] {
+  return run('tar', ['-tzf', file], work).stdout.trim().split('\n');
+}
+
+beforeAll(() => {
+  tarballs.cli = pack('cli');
+  tarballs.server = pack('server');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'conduit-packages-test', version: '1.0.0', private: true }));
+  // The user's npm cache, so a second run downloads nothing; native modules build as they would.
+  const npmCache = join(tmpdir(), 'conduit-packages-npm-cache');
+  install = run('npm', ['install', '--cache', npmCache, '--prefer-offline', tarballs.cli, tarballs.server], app);
+}, 900_000);
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server!.once('exit', resolve));
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed packages', () => {
+  it('each carry their README, their MIT LICENSE and only what they need', () => {
+    const cli = tarballFiles(tarballs.cli);
+    const server = tarballFiles(tarballs.server);
+    for (const files of [cli, server]) {
+      expect(files).toEqual(expect.arrayContaining(['package/README.md', 'package/LICENSE', 'package/package.json', 'package/dist/cli.js']));
+      expect(files.filter((file) => !/^package\/(dist\/|README\.md$|LICENSE$|package\.json$)/.test(file))).toEqual([]);
+    }
+    // The CLI ships its bundle without source maps, and the licenses of what it bundles.
+    expect(cli.filter((file) => file.endsWith('.map'))).toEqual([]);
+    expect(cli).toContain('package/dist/THIRD-PARTY-LICENSES.md');
+    const license = run('tar', ['-xzOf', tarballs.cli, 'package/LICENSE'], work).stdout;
+    expect(license).toMatch(/^MIT License/);
+  });
+
+  it('install with npm into an empty directory; the CLI is one package, its dependencies bundled', () => {
+    expect(install.code, install.output).toBe(0);
+    expect(install.output).not.toContain('gyp ERR!');
+    const cliManifest = JSON.parse(readFileSync(join(app, 'node_modules', 'conduit-mcp', 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(cliManifest.dependencies).toBeUndefined();
+    // What `npm install conduit-mcp` brings: the package, plus keytar's tree where it could be built.
+    const tree = JSON.parse(run('npm', ['ls', '--all', '--json', 'conduit-mcp'], app).stdout) as { dependencies: Record<string, { dependencies?: Record<string, unknown> }> };
+    expect(Object.keys(tree.dependencies['conduit-mcp']!.dependencies ?? {}).filter((name) => name !== 'keytar')).toEqual([]);
+  });
+
+  it('npx conduit-mcp --version prints the packed version', () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }).version;
+    const result = run('npx', ['--no-install', 'conduit-mcp', '--version'], app);
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout.trim()).toBe(version);
+  });
+
+  it('npx conduit-mcp-server serve --demo, then a tool call through npx conduit-mcp on stdio', async () => {
+    const dataDir = join(work, 'data');
+    server = spawn('npx', ['--no-install', 'conduit-mcp-server', 'serve', '--demo', '--port', '0', '--data-dir', dataDir], { cwd: app, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const started = new Promise<{ url: string; token: string }>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const url = /Conduit MCP server (\S+)/.exec(output)?.[1];
+        const token = /API token \(read_write, shown once\): (capi_\S+)/.exec(output)?.[1];
+        if (url && token) resolve({ url, token });
+      };
+      server!.stdout!.on('data', onData);
+      server!.stderr!.on('data', onData);
+      server!.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+    });
+    const { url, token } = await started;
+
+    const transport = new StdioClientTransport({
+      command: 'npx',
+      args: ['--no-install', 'conduit-mcp', '--url', url],
+      cwd: app,
+      env: userEnv({ CONDUIT_API_TOKEN: token, CONDUIT_CONFIG_DIR: join(work, 'config') }),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'packages-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const result = (await client.callTool({ name: 'list_workspaces', arguments: {} })) as { isError?: boolean; structuredContent?: { data: Array<{ slug: string }> } };
+      expect(result.isError ?? false).toBe(false);
+      expect(result.structuredContent?.data.map((workspace) => workspace.slug)).toContain('acme-hotels');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('installing the CLI where the keychain module cannot be built', () => {
+  it('is quiet: no gyp ERR! wall, keytar left out (or its prebuilt binary used), the CLI works', () => {
+    // pkg-config finds no libsecret, as on a machine without libsecret's development files: keytar
+    // cannot be built (where its prebuilt binary cannot be downloaded either, as here).
+    const empty = join(work, 'no-pkgconfig');
+    mkdirSync(empty, { recursive: true });
+    const dir = join(work, 'no-libsecret');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'conduit-no-libsecret', version: '1.0.0', private: true }));
+    const env = userEnv({ PKG_CONFIG_PATH: '', PKG_CONFIG_LIBDIR: empty });
+    const result = run('npm', ['install', '--cache', join(tmpdir(), 'conduit-packages-npm-cache'), '--prefer-offline', tarballs.cli], dir, env);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).not.toMatch(/gyp (ERR|info)|node-gyp|prebuild-install|keytar/);
+    expect(result.output.trim().split('\n').length, result.output).toBeLessThanOrEqual(3);
+    if (!existsSync(join(dir, 'node_modules', 'keytar', 'build', 'Release', 'keytar.node'))) {
+      expect(readdirSync(join(dir, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['conduit-mcp']);
+    }
+    const version = run('npx', ['--no-install', 'conduit-mcp', '--version'], dir, env);
+    expect(version.code, version.output).toBe(0);
+  });
+});
