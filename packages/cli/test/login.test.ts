@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, spawnCli, tempDir } from './helpers/cli.js';
+import { freePort } from './helpers/server.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
 let peer: Peer;
@@ -114,7 +115,7 @@ describe('conduit-mcp login (OAuth, against a real authorization server peer)', 
   });
 
   it('listens on --callback-port when given', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const result = await runCli(['login', '--url', peer.mcpUrl, '--callback-port', String(port)], env);
     expect(result.code, result.stderr).toBe(0);
     expect(peer.authorizeRequests.at(-1)!.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`);
