@@ -77,21 +77,22 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
   // The slug and the id name the same workspace: a retry may use either.
   const hash = requestHash({ ...args, workspace_id: workspace.id });
   try {
-    return await ctx.store.db.transaction().execute(async (trx) => {
+    return await ctx.store.transaction(async (trx) => {
       const scope = key === undefined ? undefined : { workspaceId: workspace.id, tool: tool.name, key };
       if (scope) {
-        await lockIdempotencyKey(trx, ctx.store.dialect, scope);
-        const replay = await findReplay(trx, scope, hash, now);
+        await lockIdempotencyKey(trx.db, trx.dialect, scope);
+        const replay = await findReplay(trx.db, scope, hash, now);
         if (replay) return replay;
       }
-      const store = { ...ctx.store, db: trx };
-      // Resolving the workspace again through ctx.store would wait for the connection this
-      // transaction holds (SQLite has one) and never return; it was resolved above.
-      const resolve = workspaceResolver(trx, ctx.credential);
+      // Everything the handler runs, queries and searches, goes through the transaction: through
+      // ctx.store it would wait for the connection the transaction holds (SQLite has one) and
+      // never return. The workspace was resolved above.
+      const store = { ...ctx.store, db: trx.db, search: trx.search };
+      const resolve = workspaceResolver(trx.db, ctx.credential);
       const inTransaction = async (idOrSlug: string) =>
         idOrSlug === workspace.id || idOrSlug === workspace.slug ? workspace : resolve(idOrSlug);
       const result = await run(tool, args, { ...ctx, store, workspace: inTransaction });
-      if (scope) await remember(trx, scope, hash, result, now);
+      if (scope) await remember(trx.db, scope, hash, result, now);
       return result;
     });
   } catch (error) {

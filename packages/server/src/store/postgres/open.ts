@@ -99,6 +99,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     dialect: 'postgres',
     db,
     search: new PostgresSearch(db),
+    transaction: (work) => db.transaction().execute((trx) => work({ dialect: 'postgres', db: trx, search: new PostgresSearch(trx) })),
     // autovacuum analyzes tables as they change.
     refreshStatistics: async () => undefined,
     location: redactUrl(options.url),

@@ -102,6 +102,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
     dialect: 'sqlite',
     db,
     search: new SqliteSearch(db),
+    transaction: (work) => db.transaction().execute((trx) => work({ dialect: 'sqlite', db: trx, search: new SqliteSearch(trx) })),
     location: options.file,
     refreshStatistics,
     close: () => db.destroy(),
