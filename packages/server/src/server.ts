@@ -11,8 +11,8 @@ import { createLimiter, type RateLimitPolicy } from './limits/policy.js';
 import { createRedisBuckets } from './limits/redis-bucket.js';
 import { connectRedis, validateRedisUrl } from './limits/redis-connection.js';
 import { createDatabaseBuckets, pruneIdleBuckets } from './limits/token-bucket.js';
-import type { McpRateLimits } from './http/mcp-endpoint.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type ReadinessDependency, type RouteHandler } from './http/router.js';
+import { createPreflight, type McpRateLimits } from './mcp/preflight.js';
 import { createProtocolHandler } from './mcp/protocol.js';
 import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
 import { openStore } from './store/open.js';
@@ -145,16 +145,14 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     createRouter({
       mcp: {
         store,
-        registry,
+        preflight: createPreflight({ data: store, registry, cursorKey, rateLimits }),
         protocol: createProtocolHandler(registry, { name: 'conduit-mcp-server', version: SERVER_VERSION, instructions: INSTRUCTIONS }),
         verify,
-        cursorKey,
         resourceMetadataUrl,
         maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
         logger,
         metrics: new Metrics(),
         sessions: options.sessions ? createSessionRegistry() : undefined,
-        rateLimits,
       },
       dependencies,
       origin: createOriginPolicy({

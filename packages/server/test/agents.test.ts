@@ -3,7 +3,7 @@ import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
 import { createAgent, deleteAgent, getAgent, listAgents, patchAgent } from '../src/tools/agents.js';
 import { collectPages } from './collect-pages.js';
-import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
+import { callError, callOk, createTestStore, createWorkspace, credentialFor, preflightOutcome, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;
 let acme: Workspace;
@@ -204,8 +204,7 @@ describe('agent writes', () => {
   });
 
   it('needs a read_write credential and replays a retried create with the same idempotency key', async () => {
-    const readOnly = testContext(t.store, credentialFor([acme], 'read_only'));
-    expect(await callError(createAgent, { workspace_id: acme.id, name: 'RO', instructions: 'x' }, readOnly)).toMatch(/^forbidden:/);
+    expect(await preflightOutcome(t.store, credentialFor([acme], 'read_only'), createAgent)).toBe('insufficient_scope');
     const ctx = testContext(t.store, credentialFor([acme]));
     const before = await agentCount();
     const args = { workspace_id: acme.id, name: 'Night audit', instructions: 'Take messages.', idempotency_key: 'key-1' };

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { AnyTool, ToolContext } from '../src/tools/define.js';
+import type { AnyTool, CallContext } from '../src/tools/define.js';
 import { callOk } from './helpers.js';
 
 export interface PageOf<T> {
@@ -15,7 +15,7 @@ export interface PageOf<T> {
 export async function collectPages<T>(
   tool: AnyTool,
   args: Record<string, unknown>,
-  ctx: ToolContext,
+  ctx: CallContext,
   limit: number,
 ): Promise<{ items: T[]; pages: number }> {
   const items: T[] = [];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../src/core/workspace-access.js';
 import { newId } from '../src/ids.js';
 import { createContact, patchContact, searchContacts, sendContactMessage } from '../src/tools/contacts.js';
-import type { ToolContext } from '../src/tools/define.js';
+import type { CallContext } from '../src/tools/define.js';
 import { call, callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;
@@ -34,7 +34,7 @@ interface Sent {
 }
 
 /** A workspace of its own per test, with an SMS and an email sender and two attribute definitions. */
-async function setup(): Promise<{ ws: Workspace; ctx: ToolContext; smsSender: string }> {
+async function setup(): Promise<{ ws: Workspace; ctx: CallContext; smsSender: string }> {
   const ws = await createWorkspace(t.store, `cw-${++counter}`);
   const smsSender = newId('sd');
   await t.store.db

@@ -10,7 +10,7 @@ import {
   sendConversationMessage,
 } from '../src/tools/conversations.js';
 import { collectPages } from './collect-pages.js';
-import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
+import { callError, callOk, createTestStore, createWorkspace, credentialFor, preflightOutcome, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;
 let acme: Workspace;
@@ -404,9 +404,8 @@ describe('send_conversation_message', () => {
     expect(conversation.message_count).toBe(0);
   });
 
-  it('is forbidden for read-only credentials and ungranted workspaces', async () => {
-    const readOnly = testContext(t.store, credentialFor([acme], 'read_only'));
-    expect(await callError(sendConversationMessage, { workspace_id: acme.id, conversation_id: ids.long, body: 'hi' }, readOnly)).toMatch(/^forbidden:/);
+  it('is refused for read-only credentials, and forbidden on ungranted workspaces', async () => {
+    expect(await preflightOutcome(t.store, credentialFor([acme], 'read_only'), sendConversationMessage)).toBe('insufficient_scope');
     expect(await callError(sendConversationMessage, { workspace_id: other.id, conversation_id: ids.otherConversation, body: 'hi' }, acmeCtx())).toMatch(/^forbidden:/);
   });
 

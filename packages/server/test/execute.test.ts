@@ -17,7 +17,7 @@ const putSetting = defineTool({
   input: z.object({ workspace_id: workspaceIdSchema, name: z.string(), value: z.string(), fail: z.boolean().optional(), idempotency_key: idempotencyKeySchema }),
   output: z.object({ name: z.string(), value: z.string() }),
   async handler(args, ctx) {
-    await ctx.store.db.insertInto('settings').values({ key: `${args.name}:${Math.random()}`, value: args.value }).execute();
+    await ctx.db.insertInto('settings').values({ key: `${args.name}:${Math.random()}`, value: args.value }).execute();
     if (args.fail) throw new ToolError('conflict', 'asked to fail after writing');
     return { name: args.name, value: args.value };
   },
@@ -32,7 +32,7 @@ const putFixed = defineTool({
   input: z.object({ workspace_id: workspaceIdSchema, value: z.string(), idempotency_key: idempotencyKeySchema }),
   output: z.object({ value: z.string() }),
   async handler(args, ctx) {
-    await ctx.store.db.insertInto('settings').values({ key: 'fixed', value: args.value }).execute();
+    await ctx.db.insertInto('settings').values({ key: 'fixed', value: args.value }).execute();
     return { value: args.value };
   },
 });
@@ -114,13 +114,11 @@ describe('write executor', () => {
     expect(await settingsCount('v8')).toBe(1);
   });
 
-  it('writes again without a key, refuses read-only credentials, and prunes expired keys', async () => {
+  it('writes again without a key, and prunes expired keys', async () => {
     const ctx = testContext(t.store, credentialFor([acme]));
     await executeTool(putSetting, { workspace_id: 'acme', name: 'f', value: 'v6' }, ctx);
     await executeTool(putSetting, { workspace_id: 'acme', name: 'f', value: 'v6' }, ctx);
     expect(await settingsCount('v6')).toBe(2);
-    const readOnly = testContext(t.store, credentialFor([acme], 'read_only'));
-    expect((await executeTool(putSetting, { workspace_id: 'acme', name: 'g', value: 'v7' }, readOnly)).content[0]?.text).toMatch(/^forbidden:/);
     const before = await t.store.db.selectFrom('idempotency_keys').select('key').execute();
     expect(await pruneIdempotencyKeys(t.store.db, new Date(Date.now() + 25 * 3600 * 1000))).toBe(before.length);
   });

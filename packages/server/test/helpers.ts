@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Credential } from '../src/auth/credential.js';
-import { workspaceResolver, type Workspace } from '../src/core/workspace-access.js';
+import type { Workspace } from '../src/core/workspace-access.js';
 import { newId, nowIso } from '../src/ids.js';
+import { createPreflight, type Preflight } from '../src/mcp/preflight.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import type { Store } from '../src/store/store.js';
-import type { AnyTool, ToolContext } from '../src/tools/define.js';
+import type { AnyTool, CallContext } from '../src/tools/define.js';
 import { executeTool } from '../src/tools/execute.js';
 import { createRegistry, type ToolRegistry } from '../src/tools/registry.js';
 import type { CallToolResult } from '../src/tools/result.js';
@@ -72,13 +73,16 @@ export function credentialFor(workspaces: Workspace[], access: Credential['acces
 
 let catalog: ToolRegistry | undefined;
 
-/** A tool context serving the whole catalog unless `overrides.servedTools` says otherwise. */
-export function testContext(store: Store, credential: Credential, overrides: Partial<ToolContext> = {}): ToolContext {
+/**
+ * What the MCP preflight would hand executeTool for this credential (which is not checked for
+ * write access here: that is the preflight's decision), serving the whole catalog unless
+ * `overrides.servedTools` says otherwise.
+ */
+export function testContext(store: Store, credential: Credential, overrides: Partial<CallContext> = {}): CallContext {
   catalog ??= createRegistry();
   return {
-    store,
+    data: store,
     credential,
-    workspace: workspaceResolver(store.db, credential),
     cursorKey: Buffer.alloc(32, 7),
     idempotencyKeyHeader: undefined,
     now: () => new Date(),
@@ -87,8 +91,19 @@ export function testContext(store: Store, credential: Credential, overrides: Par
   };
 }
 
+/**
+ * What the MCP preflight decides for a tools/call of `tool` by `credential` (with no rate limit):
+ * 'run', or 'insufficient_scope' for a write tool and a credential without write access.
+ */
+export async function preflightOutcome(store: Store, credential: Credential, tool: AnyTool): Promise<Preflight['outcome']> {
+  catalog ??= createRegistry();
+  const preflight = createPreflight({ data: store, registry: catalog, cursorKey: Buffer.alloc(32, 7) });
+  const message = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: tool.name, arguments: {} } };
+  return (await preflight({ message, credential, idempotencyKeyHeader: undefined })).outcome;
+}
+
 /** Runs a tool the way tools/call does: input validation, handler, output validation. */
-export function call(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
+export function call(tool: AnyTool, args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult> {
   return executeTool(tool, args, ctx);
 }
 
@@ -96,7 +111,7 @@ export function call(tool: AnyTool, args: Record<string, unknown>, ctx: ToolCont
 export async function callOk<T = Record<string, unknown>>(
   tool: AnyTool,
   args: Record<string, unknown>,
-  ctx: ToolContext,
+  ctx: CallContext,
 ): Promise<T> {
   const result = await executeTool(tool, args, ctx);
   if (result.isError) throw new Error(`expected success, got ${result.content[0]?.text}`);
@@ -104,7 +119,7 @@ export async function callOk<T = Record<string, unknown>>(
 }
 
 /** Runs a tool and returns the error text (`code: message`), failing the test on success. */
-export async function callError(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<string> {
+export async function callError(tool: AnyTool, args: Record<string, unknown>, ctx: CallContext): Promise<string> {
   const result = await executeTool(tool, args, ctx);
   if (!result.isError) throw new Error(`expected an error, got ${result.content[0]?.text}`);
   return result.content[0]?.text ?? '';

@@ -4,7 +4,7 @@ import { newId } from '../src/ids.js';
 import type { Channel, Priority, TicketStatus, WaitingOn } from '../src/store/schema.js';
 import { getTicket, listTicketMessages, listTickets, searchTickets, sendTicketMessage } from '../src/tools/tickets.js';
 import { collectPages } from './collect-pages.js';
-import { callError, callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
+import { callError, callOk, createTestStore, createWorkspace, credentialFor, preflightOutcome, testContext, type TestStore } from './helpers.js';
 
 let t: TestStore;
 let acme: Workspace;
@@ -394,9 +394,8 @@ describe('send_ticket_message', () => {
     expect(note.internal).toBe(true);
   });
 
-  it('is forbidden for read-only credentials and ungranted workspaces', async () => {
-    const readOnly = testContext(t.store, credentialFor([acme], 'read_only'));
-    expect(await callError(sendTicketMessage, { workspace_id: acme.id, ticket_id: ids.thread, body: 'hi' }, readOnly)).toMatch(/^forbidden:/);
+  it('is refused for read-only credentials, and forbidden on ungranted workspaces', async () => {
+    expect(await preflightOutcome(t.store, credentialFor([acme], 'read_only'), sendTicketMessage)).toBe('insufficient_scope');
     expect(await callError(sendTicketMessage, { workspace_id: other.id, ticket_id: ids.otherTicket, body: 'hi' }, acmeCtx())).toMatch(/^forbidden:/);
   });
 });

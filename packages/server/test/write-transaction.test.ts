@@ -33,12 +33,12 @@ const addArticle = defineTool({
     const workspace = await ctx.workspace(args.workspace_id);
     const id = newId('kn');
     const now = nowIso();
-    await ctx.store.db
+    await ctx.db
       .insertInto('knowledge_nodes')
       .values({ id, workspace_id: workspace.id, parent_id: null, kind: 'article', title: args.word, path: `/${args.word}`, body: args.word, created_at: now, updated_at: now })
       .execute();
-    await writeChunks(ctx.store.db, workspace.id, id, `All about ${args.word}.`);
-    const hits = await ctx.store.search.knowledgeChunks({ workspaceId: workspace.id, query: parseSearchQuery(args.word), maxResults: 5 });
+    await writeChunks(ctx.db, workspace.id, id, `All about ${args.word}.`);
+    const hits = await ctx.search.knowledgeChunks({ workspaceId: workspace.id, query: parseSearchQuery(args.word), maxResults: 5 });
     return { found: hits.map((hit) => hit.node_id) };
   },
 });
@@ -52,7 +52,7 @@ const sendAndSearch = defineTool({
   output: z.object({ found: z.array(z.string()) }),
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    await ctx.store.db
+    await ctx.db
       .insertInto('messages')
       .values({
         id: newId('msg'), workspace_id: workspace.id, conversation_id: args.conversation_id, direction: 'inbound', author_type: 'contact',
@@ -60,7 +60,7 @@ const sendAndSearch = defineTool({
         created_at: nowIso(),
       })
       .execute();
-    const ranked = await ctx.store.search.conversations({ workspaceId: workspace.id, query: parseSearchQuery(args.word), created: {}, limit: 5 });
+    const ranked = await ctx.search.conversations({ workspaceId: workspace.id, query: parseSearchQuery(args.word), created: {}, limit: 5 });
     if (args.fail) throw new ToolError('conflict', 'rolled back on purpose');
     return { found: ranked.map((row) => row.id) };
   },

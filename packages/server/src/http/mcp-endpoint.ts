@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { canWrite, type Credential } from '../auth/credential.js';
-import { workspaceResolver } from '../core/workspace-access.js';
+import type { Credential } from '../auth/credential.js';
+import { rateLimitHeaders } from '../limits/policy.js';
+import type { McpPreflight } from '../mcp/preflight.js';
 import {
   JSONRPC,
   jsonRpcMessageSchema,
@@ -13,24 +14,21 @@ import {
   type ProtocolHandler,
 } from '../mcp/protocol.js';
 import type { Store } from '../store/store.js';
-import { isWriteKind, type ToolContext } from '../tools/define.js';
-import type { ToolRegistry } from '../tools/registry.js';
 import { BodyTooLargeError, CLOSE_CONNECTION, readBody } from './body.js';
 import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
 import type { SessionRegistry } from './sessions.js';
-import { rateLimitHeaders, RateLimiterUnavailableError, type RateLimiter } from '../limits/policy.js';
 import type { Metrics } from './metrics.js';
 
 /** Verifies a bearer token of one kind; null means "not valid", never "not mine" for a token of its kind. */
 export type BearerVerifier = (token: string) => Promise<Credential | null>;
 
 export interface McpEndpointDeps {
+  /** Only for /readyz and /metrics (router.ts); requests reach the data through the preflight's context. */
   store: Store;
-  registry: ToolRegistry;
+  preflight: McpPreflight;
   protocol: ProtocolHandler;
   verify: BearerVerifier;
-  cursorKey: Buffer;
   /** URL of the protected-resource metadata document, for WWW-Authenticate. */
   resourceMetadataUrl: string;
   maxBodyBytes: number;
@@ -38,14 +36,6 @@ export interface McpEndpointDeps {
   /** Present when `--sessions` is on. */
   sessions?: SessionRegistry | undefined;
   metrics: Metrics;
-  /** The request limit; absent when disabled. */
-  rateLimits?: McpRateLimits | undefined;
-}
-
-/** One policy, two kinds of bucket: a workspace's (shared by every client of it) and a credential's own. */
-export interface McpRateLimits {
-  workspace: RateLimiter;
-  credential: RateLimiter;
 }
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -136,39 +126,29 @@ async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credenti
     }
   }
 
-  const headers: Record<string, string> = {};
-  if (deps.rateLimits && message.id !== undefined) {
-    const [limiter, subject] = await rateLimitBucket(message, credential, deps, deps.rateLimits);
-    let decision;
-    try {
-      decision = await limiter.take(subject);
-    } catch (error) {
-      if (!(error instanceof RateLimiterUnavailableError)) throw error;
-      // Fail closed: a limit that silently stops holding is worse than a short outage. Nothing ran.
-      deps.metrics.rateLimiterUnavailable.inc();
-      deps.logger.warn({ method: message.method, reason: error.message }, 'rate limiter unavailable');
-      return sendJson(res, 503, rpcError(message.id, JSONRPC.INTERNAL_ERROR, `rate_limiter_unavailable: ${RATE_LIMITER_UNAVAILABLE}`), { 'retry-after': '1' });
-    }
-    Object.assign(headers, rateLimitHeaders(limiter, decision));
-    if (!decision.allowed) {
-      deps.metrics.rateLimited.inc();
-      return sendJson(
-        res,
-        429,
-        rpcError(message.id, JSONRPC.INVALID_REQUEST, `rate_limited: too many requests for this workspace; retry after ${decision.retryAfter} s`),
-        headers,
-      );
-    }
+  const decided = await deps.preflight({ message, credential, idempotencyKeyHeader: singleHeader(req, 'idempotency-key') });
+  if (decided.outcome === 'limiter_unavailable') {
+    // Fail closed: a limit that silently stops holding is worse than a short outage. Nothing ran.
+    deps.metrics.rateLimiterUnavailable.inc();
+    deps.logger.warn({ method: message.method, reason: decided.reason }, 'rate limiter unavailable');
+    return sendJson(res, 503, rpcError(message.id ?? null, JSONRPC.INTERNAL_ERROR, `rate_limiter_unavailable: ${RATE_LIMITER_UNAVAILABLE}`), { 'retry-after': '1' });
   }
-
-  // Looked up once: the scope check here and the metrics below both need it.
-  const tool = message.method === 'tools/call' ? deps.registry.get(String(message.params?.name ?? '')) : undefined;
-  if (tool && message.id !== undefined && isWriteKind(tool.kind) && !canWrite(credential)) {
+  const headers: Record<string, string> = decided.limit ? rateLimitHeaders(decided.limit.limiter, decided.limit.decision) : {};
+  if (decided.outcome === 'rate_limited') {
+    deps.metrics.rateLimited.inc();
+    return sendJson(
+      res,
+      429,
+      rpcError(message.id ?? null, JSONRPC.INVALID_REQUEST, `rate_limited: too many requests for this workspace; retry after ${decided.limit.decision.retryAfter} s`),
+      headers,
+    );
+  }
+  if (decided.outcome === 'insufficient_scope') {
     // HTTP 403 rather than a tool error: the credential, not the call, is what must change.
     return sendJson(
       res,
       403,
-      rpcError(message.id, JSONRPC.INVALID_REQUEST, `insufficient_scope: ${tool.name} is a write tool and needs a read_write token or the mcp:write scope`),
+      rpcError(message.id ?? null, JSONRPC.INVALID_REQUEST, `insufficient_scope: ${decided.tool.name} is a write tool and needs a read_write token or the mcp:write scope`),
       {
         ...headers,
         'www-authenticate': bearerChallenge(deps.resourceMetadataUrl, 'error="insufficient_scope", scope="mcp:read mcp:write", '),
@@ -176,20 +156,12 @@ async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credenti
     );
   }
 
-  const context = (): ToolContext => ({
-    store: deps.store,
-    credential,
-    workspace: workspaceResolver(deps.store.db, credential),
-    cursorKey: deps.cursorKey,
-    idempotencyKeyHeader: singleHeader(req, 'idempotency-key'),
-    now: () => new Date(),
-    servedTools: deps.registry.served,
-  });
+  const { tool } = decided;
   const started = process.hrtime.bigint();
   let outcome = 'ok';
   let response;
   try {
-    response = await deps.protocol.handle(message, context);
+    response = await deps.protocol.handle(message, decided.context);
     if (response && 'result' in response && (response.result as { isError?: boolean }).isError) outcome = 'error';
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
@@ -214,20 +186,6 @@ async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credenti
     return;
   }
   sendJson(res, 200, response, headers);
-}
-
-/**
- * Which bucket a request draws from: the workspace a tool call names (when the credential may use
- * it), so every client of a workspace shares its limit; otherwise the credential's own bucket.
- */
-async function rateLimitBucket(message: JsonRpcRequest, credential: Credential, deps: McpEndpointDeps, limits: McpRateLimits): Promise<[RateLimiter, string]> {
-  const args = message.method === 'tools/call' ? message.params?.arguments : undefined;
-  const workspaceId = args && typeof args === 'object' ? (args as Record<string, unknown>).workspace_id : undefined;
-  if (typeof workspaceId === 'string') {
-    const workspace = await workspaceResolver(deps.store.db, credential)(workspaceId).catch(() => null);
-    if (workspace) return [limits.workspace, workspace.id];
-  }
-  return [limits.credential, credential.id];
 }
 
 /** DELETE /v1/mcp with sessions on: the client ends its session. */

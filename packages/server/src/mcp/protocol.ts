@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ToolContext } from '../tools/define.js';
+import type { CallContext } from '../tools/define.js';
 import { executeTool } from '../tools/execute.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { CallToolResult } from '../tools/result.js';
@@ -89,7 +89,7 @@ export interface ServerIdentity {
 
 export interface ProtocolHandler {
   /** Answers one request, or null for a notification. `context` is built only when a tool runs. */
-  handle(message: JsonRpcRequest, context: () => ToolContext): Promise<JsonRpcResponse | null>;
+  handle(message: JsonRpcRequest, context: () => CallContext): Promise<JsonRpcResponse | null>;
 }
 
 export function negotiateVersion(requested: string): string {
@@ -99,7 +99,7 @@ export function negotiateVersion(requested: string): string {
 export function createProtocolHandler(registry: ToolRegistry, identity: ServerIdentity): ProtocolHandler {
   const toolsList = { tools: registry.listed };
 
-  async function handle(message: JsonRpcRequest, context: () => ToolContext): Promise<JsonRpcResponse | null> {
+  async function handle(message: JsonRpcRequest, context: () => CallContext): Promise<JsonRpcResponse | null> {
     const { id, method } = message;
     if (id === undefined) return null; // notifications (initialized, cancelled…) need no answer
     switch (method) {

@@ -68,7 +68,7 @@ const channelsSchema = z
   .describe('Channels the agent answers on. Replaces the whole list.');
 
 async function loadAgent(ctx: ToolContext, workspaceId: string, agentId: string): Promise<AgentRow> {
-  const row = await ctx.store.db
+  const row = await ctx.db
     .selectFrom('agents')
     .selectAll()
     .where('id', '=', agentId)
@@ -81,7 +81,7 @@ async function loadAgent(ctx: ToolContext, workspaceId: string, agentId: string)
 /** Refuses skill ids that are not skills of this workspace, naming every one of them. */
 async function checkSkillIds(ctx: ToolContext, workspaceId: string, skillIds: string[]): Promise<void> {
   if (skillIds.length === 0) return;
-  const found = await ctx.store.db
+  const found = await ctx.db
     .selectFrom('skills')
     .select('id')
     .where('workspace_id', '=', workspaceId)
@@ -98,7 +98,7 @@ async function checkSkillIds(ctx: ToolContext, workspaceId: string, skillIds: st
 }
 
 async function agentNames(ctx: ToolContext, workspaceId: string) {
-  return ctx.store.db.selectFrom('agents').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
+  return ctx.db.selectFrom('agents').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
 }
 
 export const listAgents = defineTool({
@@ -112,7 +112,7 @@ export const listAgents = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_agents', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('agents').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('agents').selectAll().where('workspace_id', '=', workspace.id);
     if (args.cursor) query = query.where(afterPosition('created_at', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
     const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(args.limit + 1).execute();
     return toPage(rows, args.limit, toAgentSummary, {
@@ -164,7 +164,7 @@ export const createAgent = defineTool({
     assertNameFree('agent', await agentNames(ctx, workspace.id), args.name);
     const now = ctx.now().toISOString();
     const id = newId('ag');
-    await ctx.store.db
+    await ctx.db
       .insertInto('agents')
       .values({
         id,
@@ -226,7 +226,7 @@ export const patchAgent = defineTool({
     if (args.guardrails !== undefined) changes.guardrails = JSON.stringify(args.guardrails);
     if (args.operation_mode !== undefined) changes.operation_mode = args.operation_mode;
     if (args.channels !== undefined) changes.channels = JSON.stringify(unique(args.channels));
-    await ctx.store.db.updateTable('agents').set(changes).where('id', '=', row.id).execute();
+    await ctx.db.updateTable('agents').set(changes).where('id', '=', row.id).execute();
     return toAgent(await loadAgent(ctx, workspace.id, row.id));
   },
 });
@@ -242,7 +242,7 @@ export const deleteAgent = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const row = await loadAgent(ctx, workspace.id, args.agent_id);
-    await ctx.store.db.deleteFrom('agents').where('id', '=', row.id).execute();
+    await ctx.db.deleteFrom('agents').where('id', '=', row.id).execute();
     return { deleted: true as const, agent: toAgent(row) };
   },
 });

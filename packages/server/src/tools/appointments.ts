@@ -57,7 +57,7 @@ export const listAppointments = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_appointments', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('appointments').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('appointments').selectAll().where('workspace_id', '=', workspace.id);
     if (args.contact_id) query = query.where('contact_id', '=', args.contact_id);
     if (args.status) query = query.where('status', '=', args.status);
     if (args.starts_after) query = query.where('starts_at', '>=', args.starts_after);
@@ -81,7 +81,7 @@ export const getAppointment = defineTool({
   output: appointmentOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const row = await ctx.store.db
+    const row = await ctx.db
       .selectFrom('appointments')
       .selectAll()
       .where('id', '=', args.appointment_id)

@@ -97,7 +97,7 @@ export const listCalls = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_calls', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('calls').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('calls').selectAll().where('workspace_id', '=', workspace.id);
     if (args.contact_id) query = query.where('contact_id', '=', args.contact_id);
     if (args.direction) query = query.where('direction', '=', args.direction);
     if (args.status) query = query.where('status', '=', args.status);
@@ -123,7 +123,7 @@ export const getCall = defineTool({
   output: callOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const row = await ctx.store.db
+    const row = await ctx.db
       .selectFrom('calls')
       .selectAll()
       .where('id', '=', args.call_id)

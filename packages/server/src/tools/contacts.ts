@@ -103,19 +103,19 @@ function attributeMap(rows: ReadonlyArray<{ key: string | null; value: string | 
 }
 
 export async function contactAttributes(ctx: ToolContext, contactId: string): Promise<Record<string, AttributeValue>> {
-  const { rows } = await attributesOf(ctx.store.db, { contactId });
+  const { rows } = await attributesOf(ctx.db, { contactId });
   return attributeMap(rows);
 }
 
 export async function loadContact(ctx: ToolContext, workspaceId: string, contactId: string): Promise<ContactRow> {
-  const [row] = (await contactById(ctx.store.db, { workspaceId, contactId })).rows;
+  const [row] = (await contactById(ctx.db, { workspaceId, contactId })).rows;
   if (!row) throw notFound('Contact', contactId);
   return row;
 }
 
 /** The contact as get_contact shows it, custom attributes included (one query: it runs on every get_contact). */
 export async function loadFullContact(ctx: ToolContext, workspaceId: string, contactId: string): Promise<z.input<typeof contactOut>> {
-  const { rows } = await contactWithAttributes(ctx.store.db, { workspaceId, contactId });
+  const { rows } = await contactWithAttributes(ctx.db, { workspaceId, contactId });
   const row = rows[0];
   if (!row) throw notFound('Contact', contactId);
   return {
@@ -143,7 +143,7 @@ export const listContacts = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_contacts', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspace.id);
     if (args.updated_after) query = query.where('updated_at', '>=', args.updated_after);
     if (args.updated_before) query = query.where('updated_at', '<', args.updated_before);
     if (args.archived !== undefined) query = query.where('archived', '=', args.archived ? 1 : 0);
@@ -210,7 +210,7 @@ export const searchContacts = defineTool({
     if (chosen.length === 0) {
       throw invalidArgument(`query must contain at least 3 digits to search the ${args.field} field.`);
     }
-    let query = ctx.store.db
+    let query = ctx.db
       .selectFrom('contacts')
       .selectAll()
       .where('workspace_id', '=', workspace.id)
@@ -246,7 +246,7 @@ export const createContact = defineTool({
   output: contactOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     const fields = {
       first_name: args.first_name ?? null,
       last_name: args.last_name ?? null,
@@ -304,7 +304,7 @@ export const patchContact = defineTool({
   output: contactOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     if (patchableFields.every((field) => args[field] === undefined)) {
       throw invalidArgument(`give at least one field to change: ${patchableFields.join(', ')}.`);
     }
@@ -354,7 +354,7 @@ export const sendContactMessage = defineTool({
   output: sendConversationMessage.output,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     if (args.subject !== undefined && args.channel !== 'email') {
       throw invalidArgument(`subject is only used on the email channel, not on ${args.channel}.`);
     }

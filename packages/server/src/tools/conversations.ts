@@ -95,7 +95,7 @@ export function toMessage(row: MessageRow): z.input<typeof messageOut> {
 
 /** Conversations of one workspace with their contact's name, the base of every conversation read. */
 function summaries(ctx: ToolContext, workspaceId: string) {
-  return ctx.store.db
+  return ctx.db
     .selectFrom('conversations as c')
     .leftJoin('contacts as ct', 'ct.id', 'c.contact_id')
     .selectAll('c')
@@ -104,7 +104,7 @@ function summaries(ctx: ToolContext, workspaceId: string) {
 }
 
 async function loadConversation(ctx: ToolContext, workspaceId: string, conversationId: string): Promise<ConversationRow> {
-  const row = await ctx.store.db
+  const row = await ctx.db
     .selectFrom('conversations')
     .selectAll()
     .where('id', '=', conversationId)
@@ -210,7 +210,7 @@ export const searchConversations = defineTool({
     if (query.terms.length === 0) throw invalidArgument('query has no words to search for: use letters or digits.');
     const scope: CursorScope = { tool: 'search_conversations', workspaceId: workspace.id, filters: args };
     const after = args.cursor ? decodeCursor(ctx.cursorKey, scope, args.cursor) : undefined;
-    const { ranked, hits } = await ctx.store.search.conversationPage(
+    const { ranked, hits } = await ctx.search.conversationPage(
       {
         workspaceId: workspace.id,
         query,
@@ -256,7 +256,7 @@ export const listConversationMessages = defineTool({
     const workspace = await ctx.workspace(args.workspace_id);
     await loadConversation(ctx, workspace.id, args.conversation_id);
     const scope: CursorScope = { tool: 'list_conversation_messages', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('messages').selectAll().where('conversation_id', '=', args.conversation_id);
+    let query = ctx.db.selectFrom('messages').selectAll().where('conversation_id', '=', args.conversation_id);
     if (args.cursor) query = query.where(afterPosition('created_at', 'seq', args.order, decodeCursor(ctx.cursorKey, scope, args.cursor)));
     const rows = await query.orderBy('created_at', args.order).orderBy('seq', args.order).limit(args.limit + 1).execute();
     return toPage(rows, args.limit, toMessage, { key: ctx.cursorKey, scope, positionOf: (row) => [row.created_at, row.seq] });
@@ -284,12 +284,12 @@ export const sendConversationMessage = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const conversation = await loadConversation(ctx, workspace.id, args.conversation_id);
-    const result = await appendOutboundMessage(ctx.store.db, {
+    const result = await appendOutboundMessage(ctx.db, {
       workspaceId: workspace.id,
       conversation,
       body: args.body,
       senderId: args.sender_id,
-      author: await outboundAuthor(ctx.store.db, ctx.credential),
+      author: await outboundAuthor(ctx.db, ctx.credential),
       now: ctx.now().toISOString(),
     });
     return {

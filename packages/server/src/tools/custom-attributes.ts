@@ -32,7 +32,7 @@ export const listCustomAttributes = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_custom_attributes', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('custom_attributes').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('custom_attributes').selectAll().where('workspace_id', '=', workspace.id);
     if (args.cursor) {
       // Keys are unique per workspace, so the key alone is a total order to page on.
       const [after] = decodeCursor(ctx.cursorKey, scope, args.cursor);
@@ -86,7 +86,7 @@ export const patchContactCustomAttributes = defineTool({
   output: contactAttributesOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     const contact = await loadContact(ctx, workspace.id, args.contact_id);
     if (Object.keys(args.attributes).length === 0) throw invalidArgument('attributes: give at least one key to set or remove.');
     const values = await resolveAttributePatch(db, workspace.id, args.attributes);

@@ -1,7 +1,10 @@
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Credential } from '../auth/credential.js';
 import type { Workspace } from '../core/workspace-access.js';
-import type { Store } from '../store/store.js';
+import type { Database } from '../store/schema.js';
+import type { SearchEngine } from '../store/search.js';
+import type { DataSource } from '../store/store.js';
 
 /**
  * What a tool does to the world. The kind decides the four MCP annotations (see
@@ -46,12 +49,14 @@ export interface ServedTools {
   readonly aliases: ReadonlyMap<string, string>;
 }
 
-/** Everything a handler may use. Built per call by the MCP layer. */
-export interface ToolContext {
-  store: Store;
+/**
+ * What the MCP layer hands over to run one tools/call: the request's credential and headers, and
+ * the data source, which only executeTool touches (handlers get a ToolContext instead).
+ */
+export interface CallContext {
+  /** Reads run on it; a write opens one transaction on it. */
+  data: DataSource;
   credential: Credential;
-  /** Resolves a `workspace_id` argument (id or slug) the credential was granted, else `forbidden`. */
-  workspace(idOrSlug: string): Promise<Workspace>;
   /** Signs and checks pagination cursors (see pagination.ts). */
   cursorKey: Buffer;
   /** The `Idempotency-Key` HTTP header of the request, if any. */
@@ -59,6 +64,24 @@ export interface ToolContext {
   /** Server-side time, injectable so tests can fix "now". */
   now(): Date;
   /** The tools the serving registry offers. */
+  servedTools: ServedTools;
+}
+
+/**
+ * Everything a handler may use, built by executeTool for one run. `db` and `search` are bound to
+ * the same connection: the store's for a read, the write's transaction for a write. A handler
+ * never sees the Store itself (no close(), no transactions of its own).
+ */
+export interface ToolContext {
+  /** The name of the tool running: cursors are bound to it. */
+  tool: string;
+  db: Kysely<Database>;
+  search: SearchEngine;
+  credential: Credential;
+  /** Resolves a `workspace_id` argument (id or slug) the credential was granted, else `forbidden`. */
+  workspace(idOrSlug: string): Promise<Workspace>;
+  cursorKey: Buffer;
+  now(): Date;
   servedTools: ServedTools;
 }
 

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { canWrite } from '../auth/credential.js';
 import { ToolError } from '../core/errors.js';
-import { workspaceResolver } from '../core/workspace-access.js';
+import { workspaceResolver, type Workspace } from '../core/workspace-access.js';
 import { isUniqueViolation } from '../store/errors.js';
-import { isWriteKind, type AnyTool, type ToolContext } from './define.js';
+import type { DataScope } from '../store/store.js';
+import { isWriteKind, type AnyTool, type CallContext, type ToolContext } from './define.js';
 import { findReplay, lockIdempotencyKey, pickIdempotencyKey, remember, requestHash } from './idempotency.js';
 import { errorResult, successResult, type CallToolResult } from './result.js';
 
@@ -19,9 +19,10 @@ export function describeIssues(error: z.ZodError): string {
  * Validates arguments, runs the handler and validates what it returns. The output parse also
  * strips anything the schema does not declare, so an internal column can never leak into a
  * result. ToolErrors become `isError` results; anything else propagates to the caller, which
- * logs it and answers with a generic internal error.
+ * logs it and answers with a generic internal error. Whether the credential may run the tool at
+ * all (write access) is the MCP preflight's decision, taken before this runs.
  */
-export async function executeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolContext): Promise<CallToolResult> {
+export async function executeTool(tool: AnyTool, rawArgs: unknown, call: CallContext): Promise<CallToolResult> {
   const nul = pathOfNul(rawArgs);
   if (nul !== undefined) {
     return errorResult(new ToolError('invalid_argument', `${nul || 'arguments'}: text must not contain the NUL character (U+0000)`));
@@ -32,7 +33,7 @@ export async function executeTool(tool: AnyTool, rawArgs: unknown, ctx: ToolCont
   }
   const args = parsed.data as Record<string, unknown>;
   try {
-    return isWriteKind(tool.kind) ? await executeWrite(tool, args, ctx) : await run(tool, args, ctx);
+    return isWriteKind(tool.kind) ? await executeWrite(tool, args, call) : await run(tool, args, toolContext(tool, call, call.data));
   } catch (error) {
     if (error instanceof ToolError) return errorResult(error);
     throw error;
@@ -57,6 +58,25 @@ function pathOfNul(value: unknown, path = '', depth = 0): string | undefined {
   return undefined;
 }
 
+/** The handler's view of a call: queries and search on `scope` (the store, or a write's transaction). */
+function toolContext(
+  tool: AnyTool,
+  call: CallContext,
+  scope: DataScope,
+  workspace: ToolContext['workspace'] = workspaceResolver(scope.db, call.credential),
+): ToolContext {
+  return {
+    tool: tool.name,
+    db: scope.db,
+    search: scope.search,
+    credential: call.credential,
+    workspace,
+    cursorKey: call.cursorKey,
+    now: call.now,
+    servedTools: call.servedTools,
+  };
+}
+
 async function run(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
   return successResult(tool.output.parse(await tool.handler(args, ctx)) as Record<string, unknown>);
 }
@@ -67,31 +87,23 @@ async function run(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContex
  * (a retry would write again) nor a key without its write (a retry would replay nothing).
  * Rejections (validation, auth, tool errors) roll back and store no key, so they can be retried.
  */
-async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
-  if (!canWrite(ctx.credential)) {
-    throw new ToolError('forbidden', `${tool.name} needs a read_write credential with the mcp:write scope.`);
-  }
-  const key = pickIdempotencyKey(args.idempotency_key, ctx.idempotencyKeyHeader);
-  const workspace = await ctx.workspace(String(args.workspace_id));
-  const now = ctx.now();
+async function executeWrite(tool: AnyTool, args: Record<string, unknown>, call: CallContext): Promise<CallToolResult> {
+  const key = pickIdempotencyKey(args.idempotency_key, call.idempotencyKeyHeader);
+  const workspace = await workspaceResolver(call.data.db, call.credential)(String(args.workspace_id));
+  const now = call.now();
   // The slug and the id name the same workspace: a retry may use either.
   const hash = requestHash({ ...args, workspace_id: workspace.id });
   try {
-    return await ctx.store.transaction(async (trx) => {
+    return await call.data.transaction(async (trx) => {
       const scope = key === undefined ? undefined : { workspaceId: workspace.id, tool: tool.name, key };
       if (scope) {
         await lockIdempotencyKey(trx.db, trx.dialect, scope);
         const replay = await findReplay(trx.db, scope, hash, now);
         if (replay) return replay;
       }
-      // Everything the handler runs, queries and searches, goes through the transaction: through
-      // ctx.store it would wait for the connection the transaction holds (SQLite has one) and
-      // never return. The workspace was resolved above.
-      const store = { ...ctx.store, db: trx.db, search: trx.search };
-      const resolve = workspaceResolver(trx.db, ctx.credential);
-      const inTransaction = async (idOrSlug: string) =>
-        idOrSlug === workspace.id || idOrSlug === workspace.slug ? workspace : resolve(idOrSlug);
-      const result = await run(tool, args, { ...ctx, store, workspace: inTransaction });
+      // Everything the handler runs, queries and searches, goes through the transaction (through
+      // the store it would wait for the connection the transaction holds: SQLite has one).
+      const result = await run(tool, args, toolContext(tool, call, trx, resolvedFirst(workspace, workspaceResolver(trx.db, call.credential))));
       if (scope) await remember(trx.db, scope, hash, result, now);
       return result;
     });
@@ -104,4 +116,9 @@ async function executeWrite(tool: AnyTool, args: Record<string, unknown>, ctx: T
     }
     throw error;
   }
+}
+
+/** The workspace a write names was resolved before its transaction began: the handler gets it without a query. */
+function resolvedFirst(workspace: Workspace, resolve: ToolContext['workspace']): ToolContext['workspace'] {
+  return async (idOrSlug) => (idOrSlug === workspace.id || idOrSlug === workspace.slug ? workspace : resolve(idOrSlug));
 }

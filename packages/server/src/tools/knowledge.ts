@@ -77,7 +77,7 @@ function toSummary(row: KnowledgeNodeRow): z.input<typeof nodeSummary> {
 }
 
 async function toNode(ctx: ToolContext, row: KnowledgeNodeRow): Promise<z.input<typeof nodeOut>> {
-  return { ...toSummary(row), body: row.body, children_count: await childCount(ctx.store.db, row.id), created_at: row.created_at };
+  return { ...toSummary(row), body: row.body, children_count: await childCount(ctx.db, row.id), created_at: row.created_at };
 }
 
 function requireTerms(query: SearchQuery): SearchQuery {
@@ -104,7 +104,7 @@ export const searchKnowledge = defineTool({
     let pathPrefixes: string[] | undefined;
     if (args.node_ids) {
       const ids = [...new Set(args.node_ids)];
-      const rows = await ctx.store.db
+      const rows = await ctx.db
         .selectFrom('knowledge_nodes')
         .select(['id', 'path'])
         .where('workspace_id', '=', workspace.id)
@@ -114,7 +114,7 @@ export const searchKnowledge = defineTool({
       if (missing.length > 0) throw notFound('Knowledge node', missing.join(', '));
       pathPrefixes = rows.map((row) => row.path);
     }
-    const data = await ctx.store.search.knowledgeChunks({
+    const data = await ctx.search.knowledgeChunks({
       workspaceId: workspace.id,
       query,
       pathPrefixes,
@@ -148,7 +148,7 @@ export const searchKnowledgeNodes = defineTool({
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'search_knowledge_nodes', workspaceId: workspace.id, filters: args };
     const query = requireTerms(args.match === 'phrase' ? phraseQuery(args.query) : parseSearchQuery(args.query));
-    const hits = await ctx.store.search.knowledgeNodes({
+    const hits = await ctx.search.knowledgeNodes({
       workspaceId: workspace.id,
       query,
       pathPrefix: args.path_prefix,
@@ -188,9 +188,9 @@ export const listKnowledgeNodes = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_knowledge_nodes', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('knowledge_nodes').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('knowledge_nodes').selectAll().where('workspace_id', '=', workspace.id);
     if (args.parent_id === null) query = query.where('parent_id', 'is', null);
-    else if (args.parent_id !== undefined) query = query.where('parent_id', '=', (await loadNode(ctx.store.db, workspace.id, args.parent_id)).id);
+    else if (args.parent_id !== undefined) query = query.where('parent_id', '=', (await loadNode(ctx.db, workspace.id, args.parent_id)).id);
     if (args.path_prefix) query = query.where(inSubtree('path', args.path_prefix));
     if (args.kind) query = query.where('kind', '=', args.kind);
     if (args.cursor) query = query.where(afterPosition('path', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
@@ -208,7 +208,7 @@ export const getKnowledgeNode = defineTool({
   output: nodeOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    return toNode(ctx, await loadNode(ctx.store.db, workspace.id, args.node_id));
+    return toNode(ctx, await loadNode(ctx.db, workspace.id, args.node_id));
   },
 });
 
@@ -235,7 +235,7 @@ export const createKnowledgeNode = defineTool({
   output: nodeOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     refuseFolderBody(args.kind, args.body);
     const parent = args.parent_id ? await loadFolder(db, workspace.id, args.parent_id) : null;
     const path = childPath(parent?.path ?? null, args.title);
@@ -279,7 +279,7 @@ export const updateKnowledgeNode = defineTool({
   output: nodeOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     if (args.title === undefined && args.body === undefined && args.parent_id === undefined) {
       throw invalidArgument('give at least one of title, body or parent_id to change.');
     }
@@ -337,7 +337,7 @@ export const deleteKnowledgeNode = defineTool({
   }),
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const db = ctx.store.db;
+    const db = ctx.db;
     const node = await loadNode(db, workspace.id, args.node_id);
     const children = await childCount(db, node.id);
     if (children > 0 && !args.recursive) {

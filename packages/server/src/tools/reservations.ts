@@ -88,7 +88,7 @@ export const listReservations = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_reservations', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('reservations').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('reservations').selectAll().where('workspace_id', '=', workspace.id);
     if (args.contact_id) query = query.where('contact_id', '=', args.contact_id);
     if (args.status) query = query.where('status', '=', args.status);
     if (args.check_in_after) query = query.where('check_in', '>=', args.check_in_after);
@@ -117,7 +117,7 @@ export const getReservation = defineTool({
   output: reservationOut,
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    const row = await ctx.store.db
+    const row = await ctx.db
       .selectFrom('reservations')
       .selectAll()
       .where('id', '=', args.reservation_id)

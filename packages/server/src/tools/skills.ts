@@ -78,7 +78,7 @@ function checkToolNames(served: ServedTools, names: string[]): void {
 }
 
 async function loadSkill(ctx: ToolContext, workspaceId: string, skillId: string): Promise<SkillRow> {
-  const row = await ctx.store.db
+  const row = await ctx.db
     .selectFrom('skills')
     .selectAll()
     .where('id', '=', skillId)
@@ -89,7 +89,7 @@ async function loadSkill(ctx: ToolContext, workspaceId: string, skillId: string)
 }
 
 async function skillNames(ctx: ToolContext, workspaceId: string) {
-  return ctx.store.db.selectFrom('skills').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
+  return ctx.db.selectFrom('skills').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
 }
 
 export const listSkills = defineTool({
@@ -103,7 +103,7 @@ export const listSkills = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const scope: CursorScope = { tool: 'list_skills', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('skills').selectAll().where('workspace_id', '=', workspace.id);
+    let query = ctx.db.selectFrom('skills').selectAll().where('workspace_id', '=', workspace.id);
     if (args.cursor) query = query.where(afterPosition('created_at', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
     const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(args.limit + 1).execute();
     return toPage(rows, args.limit, toSkill, {
@@ -138,7 +138,7 @@ export const createSkill = defineTool({
     assertNameFree('skill', await skillNames(ctx, workspace.id), args.name);
     const now = ctx.now().toISOString();
     const id = newId('sk');
-    await ctx.store.db
+    await ctx.db
       .insertInto('skills')
       .values({
         id,
@@ -197,7 +197,7 @@ export const patchSkill = defineTool({
     if (args.description !== undefined) changes.description = args.description;
     if (args.tags !== undefined) changes.tags = JSON.stringify(unique(args.tags));
     if (args.enabled !== undefined) changes.enabled = args.enabled ? 1 : 0;
-    await ctx.store.db.updateTable('skills').set(changes).where('id', '=', row.id).execute();
+    await ctx.db.updateTable('skills').set(changes).where('id', '=', row.id).execute();
     return toSkill(await loadSkill(ctx, workspace.id, row.id));
   },
 });
@@ -219,7 +219,7 @@ export const deleteSkill = defineTool({
     const row = await loadSkill(ctx, workspace.id, args.skill_id);
     const now = ctx.now().toISOString();
     // Filtered here, not with LIKE on the JSON text: "_" in ids is a LIKE wildcard.
-    const agents = await ctx.store.db
+    const agents = await ctx.db
       .selectFrom('agents')
       .select(['id', 'skill_ids'])
       .where('workspace_id', '=', workspace.id)
@@ -229,14 +229,14 @@ export const deleteSkill = defineTool({
     for (const agent of agents) {
       const skillIds = jsonArray(agent.skill_ids);
       if (!skillIds.includes(row.id)) continue;
-      await ctx.store.db
+      await ctx.db
         .updateTable('agents')
         .set({ skill_ids: JSON.stringify(skillIds.filter((id) => id !== row.id)), updated_at: now })
         .where('id', '=', agent.id)
         .execute();
       removedFrom.push(agent.id);
     }
-    await ctx.store.db.deleteFrom('skills').where('id', '=', row.id).execute();
+    await ctx.db.deleteFrom('skills').where('id', '=', row.id).execute();
     return { deleted: true as const, skill: toSkill(row), removed_from_agent_ids: removedFrom };
   },
 });

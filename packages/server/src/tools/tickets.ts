@@ -96,7 +96,7 @@ function toTicketMessage(row: TicketMessageRow): z.input<typeof ticketMessageOut
 
 /** Tickets of one workspace with their contact's and assignee's names, the base of every ticket read. */
 function tickets(ctx: ToolContext, workspaceId: string) {
-  return ctx.store.db
+  return ctx.db
     .selectFrom('tickets as t')
     .leftJoin('contacts as ct', 'ct.id', 't.contact_id')
     .leftJoin('users as u', 'u.id', 't.assignee_id')
@@ -106,7 +106,7 @@ function tickets(ctx: ToolContext, workspaceId: string) {
 }
 
 async function loadTicket(ctx: ToolContext, workspaceId: string, ticketId: string): Promise<TicketRow> {
-  const row = await ctx.store.db
+  const row = await ctx.db
     .selectFrom('tickets')
     .selectAll()
     .where('id', '=', ticketId)
@@ -217,7 +217,7 @@ export const searchTickets = defineTool({
     if (query.terms.length === 0) throw invalidArgument('query has no words to search for: use letters or digits.');
     const scope: CursorScope = { tool: 'search_tickets', workspaceId: workspace.id, filters: args };
     const after = args.cursor ? decodeCursor(ctx.cursorKey, scope, args.cursor) : undefined;
-    const ranked = await ctx.store.search.tickets({
+    const ranked = await ctx.search.tickets({
       workspaceId: workspace.id,
       query,
       status: statusesFor(args.status),
@@ -228,7 +228,7 @@ export const searchTickets = defineTool({
     const ids = ranked.slice(0, args.limit).map((r) => r.id);
     const rows = ids.length ? await tickets(ctx, workspace.id).where('t.id', 'in', ids).execute() : [];
     const byId = new Map(rows.map((row) => [row.id, row]));
-    const hits = await ctx.store.search.ticketHits({ workspaceId: workspace.id, query, ticketIds: ids, perParent: MATCHES_PER_TICKET });
+    const hits = await ctx.search.ticketHits({ workspaceId: workspace.id, query, ticketIds: ids, perParent: MATCHES_PER_TICKET });
     return toPage(
       ranked,
       args.limit,
@@ -260,7 +260,7 @@ export const listTicketMessages = defineTool({
     const workspace = await ctx.workspace(args.workspace_id);
     await loadTicket(ctx, workspace.id, args.ticket_id);
     const scope: CursorScope = { tool: 'list_ticket_messages', workspaceId: workspace.id, filters: args };
-    let query = ctx.store.db.selectFrom('ticket_messages').selectAll().where('ticket_id', '=', args.ticket_id);
+    let query = ctx.db.selectFrom('ticket_messages').selectAll().where('ticket_id', '=', args.ticket_id);
     if (args.cursor) query = query.where(afterPosition('created_at', 'seq', args.order, decodeCursor(ctx.cursorKey, scope, args.cursor)));
     const rows = await query.orderBy('created_at', args.order).orderBy('seq', args.order).limit(args.limit + 1).execute();
     return toPage(rows, args.limit, toTicketMessage, { key: ctx.cursorKey, scope, positionOf: (row) => [row.created_at, row.seq] });
@@ -289,12 +289,12 @@ export const sendTicketMessage = defineTool({
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
     const ticket = await loadTicket(ctx, workspace.id, args.ticket_id);
-    const result = await appendTicketMessage(ctx.store.db, {
+    const result = await appendTicketMessage(ctx.db, {
       workspaceId: workspace.id,
       ticket,
       body: args.body,
       internal: args.internal,
-      author: await outboundAuthor(ctx.store.db, ctx.credential),
+      author: await outboundAuthor(ctx.db, ctx.credential),
       now: ctx.now().toISOString(),
     });
     return {

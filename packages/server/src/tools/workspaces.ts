@@ -23,7 +23,7 @@ export const listWorkspaces = defineTool({
     if (ids.length === 0) {
       throw noWorkspacesError();
     }
-    const rows = await ctx.store.db
+    const rows = await ctx.db
       .selectFrom('workspaces')
       .leftJoin('memberships', (join) =>
         join
@@ -61,7 +61,7 @@ export const listWorkspaceSenders = defineTool({
   output: z.object({ data: z.array(senderOut) }),
   async handler(args, ctx) {
     const workspace = await ctx.workspace(args.workspace_id);
-    let query = ctx.store.db
+    let query = ctx.db
       .selectFrom('senders')
       .selectAll()
       .where('workspace_id', '=', workspace.id)
