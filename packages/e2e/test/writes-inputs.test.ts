@@ -82,6 +82,10 @@ const badCalls: BadCall[] = [
   // attribute values: every key must exist and fit its type, or nothing is applied
   { what: 'a word for a number attribute (beside a valid one)', name: 'patch_contact_custom_attributes', args: () => ({ workspace_id: acme, contact_id: fx.contactId, attributes: { vip: true, loyalty_points: 'lots' } }), code: 'invalid_argument', says: /loyalty_points/ },
   { what: 'an unknown attribute key (beside a valid one)', name: 'patch_contact_custom_attributes', args: () => ({ workspace_id: acme, contact_id: fx.contactId, attributes: { vip: true, shoe_size: 44 } }), code: 'invalid_argument', says: /shoe_size/ },
+  // line breaks in single-line fields: a header injection through the webhook
+  { what: 'a line break in an email subject', name: 'send_contact_message', args: () => ({ workspace_id: acme, contact_id: fx.contactId, channel: 'email', body: 'Hello', subject: 'Hello\r\nBcc: attacker@evil.example' }), code: 'invalid_argument', says: /^invalid_argument: subject: must be one line of text/ },
+  { what: 'a line break in a contact name', name: 'create_contact', args: () => ({ workspace_id: acme, first_name: 'Eve\nAdmin', email: 'eve@example.com' }), code: 'invalid_argument', says: /first_name: must be one line of text/ },
+  { what: 'a line break in a title', name: 'update_knowledge_node', args: () => ({ workspace_id: acme, node_id: fx.articleId, title: 'Policies\r\nForged' }), code: 'invalid_argument', says: /title: must be one line of text/ },
   // oversized
   { what: 'a 10,001-character message', name: 'send_conversation_message', args: () => ({ workspace_id: acme, conversation_id: fx.conversationId, body: 'x'.repeat(10_001) }), code: 'invalid_argument', says: /body/ },
   { what: 'a 200,001-character article', name: 'update_knowledge_node', args: () => ({ workspace_id: acme, node_id: fx.articleId, body: 'x'.repeat(200_001) }), code: 'invalid_argument', says: /body/ },

@@ -5,7 +5,7 @@ import { newId } from '../ids.js';
 import type { AgentsTable } from '../store/schema.js';
 import { defineTool, type ToolContext } from './define.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, idempotencyKeySchema, idSchema, jsonArray, timestampOut, workspaceIdSchema } from './schemas.js';
+import { channelSchema, idempotencyKeySchema, idSchema, jsonArray, singleLine, timestampOut, workspaceIdSchema } from './schemas.js';
 import { assertNameFree, unique } from './unique-name.js';
 
 const operationModeSchema = z.enum(['autopilot', 'copilot', 'off']);
@@ -46,14 +46,14 @@ function toAgent(row: AgentRow): z.input<typeof agentOut> {
 }
 
 // Field schemas shared by create_agent and patch_agent, so both accept exactly the same values.
-const nameSchema = z.string().trim().min(1).max(100).describe('Display name, unique in the workspace (ignoring case).');
+const nameSchema = singleLine(z.string().trim().min(1).max(100)).describe('Display name, unique in the workspace (ignoring case).');
 const instructionsSchema = z
   .string()
   .trim()
   .min(1)
   .max(20_000)
   .describe('The system instructions the agent follows (up to 20,000 characters).');
-const descriptionSchema = z.string().trim().min(1).max(500);
+const descriptionSchema = singleLine(z.string().trim().min(1).max(500));
 const guardrailsSchema = z
   .array(z.string().trim().min(1).max(500))
   .max(50)

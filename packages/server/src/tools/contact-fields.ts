@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Database } from '../store/schema.js';
 import { invalidArgument, ToolError } from '../core/errors.js';
 import { normalizeEmail, normalizeName, normalizePhone } from '../core/normalize.js';
+import { singleLine } from './schemas.js';
 
 /**
  * Contact fields as the write tools accept them, and the derived `_norm` columns that search
@@ -10,24 +11,17 @@ import { normalizeEmail, normalizeName, normalizePhone } from '../core/normalize
  * a contact normalise identically (the normalizers themselves are in core/normalize.ts).
  */
 
-export const nameSchema = z.string().trim().min(1).max(100);
+export const nameSchema = singleLine(z.string().trim().min(1).max(100));
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .max(254)
-  .pipe(z.email('must be an email address such as "maria@example.com"'));
+export const emailSchema = singleLine(z.string().trim().max(254)).pipe(z.email('must be an email address such as "maria@example.com"'));
 
 /** E.164 allows at most 15 digits; fewer than 7 is no reachable number anywhere. */
 export function phoneSchema() {
-  return z
-    .string()
-    .trim()
-    .max(40)
-    .refine(
-      (value) => /^\+?[\d\s().-]+$/.test(value) && normalizePhone(value).length >= 7 && normalizePhone(value).length <= 15,
-      'must be a phone number of 7-15 digits, optionally with +, spaces, dots, dashes or parentheses, e.g. "+1 415 555 0100"',
-    );
+  // singleLine refuses line breaks and other control characters, which \s below would let through.
+  return singleLine(z.string().trim().max(40)).refine(
+    (value) => /^\+?[\d\s().-]+$/.test(value) && normalizePhone(value).length >= 7 && normalizePhone(value).length <= 15,
+    'must be a phone number of 7-15 digits, optionally with +, spaces, dots, dashes or parentheses, e.g. "+1 415 555 0100"',
+  );
 }
 
 export interface ContactAddresses {

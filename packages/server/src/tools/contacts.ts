@@ -19,7 +19,7 @@ import {
 import { sendConversationMessage, toMessage } from './conversations.js';
 import { defineTool, type ToolContext } from './define.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, flag, idempotencyKeySchema, idSchema, messageBodySchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { channelSchema, flag, idempotencyKeySchema, idSchema, messageBodySchema, singleLine, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
 
 const contactSummary = z.object({
   id: z.string(),
@@ -348,7 +348,7 @@ export const sendContactMessage = defineTool({
     channel: channelSchema.describe('The channel to reach the contact on.'),
     body: messageBodySchema,
     sender_id: idSchema('sd', 'Sender').optional().describe('Sender identity (sd_…) on that channel; default: the channel\'s default sender.'),
-    subject: z.string().trim().min(1).max(300).optional().describe('Email subject (email only). A new email conversation takes it as its subject.'),
+    subject: singleLine(z.string().trim().min(1).max(300)).optional().describe('Email subject (email only). A new email conversation takes it as its subject.'),
     idempotency_key: idempotencyKeySchema,
   }),
   output: sendConversationMessage.output,

@@ -18,7 +18,7 @@ import { newId } from '../ids.js';
 import { parseSearchQuery, type RankKey, type SearchQuery } from '../store/search.js';
 import { defineTool, type AnyTool, type ToolContext } from './define.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { idempotencyKeySchema, idSchema, timestampOut, workspaceIdSchema } from './schemas.js';
+import { idempotencyKeySchema, idSchema, singleLine, timestampOut, workspaceIdSchema } from './schemas.js';
 
 const nodeIdSchema = idSchema('kn', 'Knowledge node');
 const kindSchema = z.enum(['folder', 'article']);
@@ -69,7 +69,7 @@ const pathPrefixSchema = z
   .optional()
   .describe('Only nodes at this path or below it, e.g. "/Policies".');
 
-const title = z.string().trim().min(1).max(200).describe('Node title; also its last path segment.');
+const title = singleLine(z.string().trim().min(1).max(200)).describe('Node title; also its last path segment.');
 const body = z.string().max(200_000).describe('Markdown body (articles only).');
 
 function toSummary(row: KnowledgeNodeRow): z.input<typeof nodeSummary> {

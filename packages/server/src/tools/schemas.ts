@@ -3,6 +3,26 @@ import { MAX_BODY_CHARS } from '../messaging/delivery.js';
 
 /** Argument schemas shared by several tool surfaces. */
 
+/** False on C0 and C1 control characters (CR, LF, TAB, ESC, NUL…), DEL, and the Unicode line and paragraph separators. */
+function isOneLine(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) return false;
+  }
+  return true;
+}
+
+/**
+ * A text field that ends up in a header or a single-line display (an email subject, a name, a
+ * title, a one-line description): it must be one line. A line break in a subject is a header
+ * injection at the webhook or mail system that sends it (`Hello\r\nBcc: …`); in a name or title it
+ * forges lines in lists, logs and the consent page. Refused as invalid_argument naming the field
+ * (the check is a refinement: the published JSON schema stays the same).
+ */
+export function singleLine(schema: z.ZodString): z.ZodString {
+  return schema.refine(isOneLine, 'must be one line of text, without line breaks (CR, LF) or other control characters');
+}
+
 export const workspaceIdSchema = z
   .string()
   .min(1)

@@ -5,7 +5,7 @@ import { newId } from '../ids.js';
 import type { SkillsTable } from '../store/schema.js';
 import { defineTool, type ServedTools, type ToolContext } from './define.js';
 import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { flag, idempotencyKeySchema, idSchema, jsonArray, timestampOut, workspaceIdSchema } from './schemas.js';
+import { flag, idempotencyKeySchema, idSchema, jsonArray, singleLine, timestampOut, workspaceIdSchema } from './schemas.js';
 import { assertNameFree, unique } from './unique-name.js';
 
 /**
@@ -44,19 +44,19 @@ function toSkill(row: SkillRow): z.input<typeof skillOut> {
 }
 
 // Field schemas shared by create_skill and patch_skill.
-const nameSchema = z.string().trim().min(1).max(100).describe('Skill name, unique in the workspace (ignoring case).');
+const nameSchema = singleLine(z.string().trim().min(1).max(100)).describe('Skill name, unique in the workspace (ignoring case).');
 const bodySchema = z
   .string()
   .trim()
   .min(1)
   .max(SKILL_BODY_MAX_CHARS)
   .describe(`What an agent should do with this skill, in plain language or markdown (up to ${SKILL_BODY_MAX_CHARS.toLocaleString('en-US')} characters).`);
-const descriptionSchema = z.string().trim().min(1).max(500);
+const descriptionSchema = singleLine(z.string().trim().min(1).max(500));
 const allowedToolsSchema = z
   .array(z.string().min(1).max(100))
   .max(100)
   .describe('Names of the tools (as tools/list shows them, e.g. "list_reservations") an agent may call while using this skill. Replaces the whole list.');
-const tagsSchema = z.array(z.string().trim().min(1).max(50)).max(20).describe('Free-form labels. Replaces the whole list.');
+const tagsSchema = z.array(singleLine(z.string().trim().min(1).max(50))).max(20).describe('Free-form labels. Replaces the whole list.');
 
 /**
  * allowed_tools must name tools this server serves (a registry may serve a subset of the
