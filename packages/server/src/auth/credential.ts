@@ -8,7 +8,7 @@ export type Scope = 'mcp:read' | 'mcp:write';
  */
 export interface Credential {
   kind: 'api_token' | 'oauth';
-  /** API token id or OAuth grant id: for logs and audit, never a secret. */
+  /** API token id, or an OAuth grant's reference (as `oauth grants` lists it): for logs, limits and audit, never a secret. */
   id: string;
   /** The user an OAuth token was issued to; null for API tokens. */
   userId: string | null;

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { hashPassword } from '../auth/passwords.js';
 import { normalizeEmail } from '../core/normalize.js';
 import { base32, newId, nowIso } from '../ids.js';
-import type { WorkspaceRole } from '../store/schema.js';
+import { WORKSPACE_ROLES, type WorkspaceRole } from '../store/schema.js';
 import { resolveWorkspaceIds, withStore, withStoreOptions, type StoreOptions } from './context.js';
 
 async function readStdin(): Promise<string> {
@@ -42,7 +42,7 @@ export function usersCommand(): Command {
       .requiredOption('--email <email>', 'sign-in email')
       .option('--name <name>', 'display name (default: the part of the email before @)')
       .requiredOption('--workspace <slug-or-id>', 'workspace membership (repeat for several)', (v: string, p: string[]) => [...p, v], [])
-      .addOption(new Option('--role <role>', 'role in those workspaces').choices(['owner', 'admin', 'member']).default('member'))
+      .addOption(new Option('--role <role>', 'role in those workspaces').choices(WORKSPACE_ROLES).default('member'))
       .option('--password-stdin', 'read the password from standard input instead of generating one'),
   ).action(async (opts: StoreOptions & { email: string; name?: string; workspace: string[]; role: WorkspaceRole; passwordStdin?: boolean }) => {
     const email = normalizeEmail(opts.email);

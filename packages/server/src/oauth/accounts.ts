@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { normalizeEmail } from '../core/normalize.js';
+import { roleCanWrite } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { RateLimiter, RateLimitPolicy } from '../limits/policy.js';
 import { addressSubject } from './client-ip.js';
@@ -77,15 +78,18 @@ export interface MemberWorkspace {
   id: string;
   slug: string;
   name: string;
+  /** The user's role allows changing the workspace and sending from it (see roleCanWrite). */
+  canWrite: boolean;
 }
 
 /** The workspaces a user is currently a member of, the only ones they can grant. */
 export async function memberWorkspaces(store: Store, userId: string): Promise<MemberWorkspace[]> {
-  return store.db
+  const rows = await store.db
     .selectFrom('memberships as m')
     .innerJoin('workspaces as w', 'w.id', 'm.workspace_id')
-    .select(['w.id', 'w.slug', 'w.name'])
+    .select(['w.id', 'w.slug', 'w.name', 'm.role'])
     .where('m.user_id', '=', userId)
     .orderBy('w.name')
     .execute();
+  return rows.map(({ role, ...workspace }) => ({ ...workspace, canWrite: roleCanWrite(role) }));
 }

@@ -188,8 +188,9 @@ async function renderConsent(
     client: { name: clientName(client), redirectHost: redirectHost(details.params.redirect_uri) ?? 'an unknown address', uri: client.clientUri },
     user: { email: user.email, name: user.name },
     // One workspace is pre-selected; with several the user chooses.
-    workspaces: workspaces.map((w) => ({ ...w, checked: extra.checked ? extra.checked.has(w.id) : workspaces.length === 1 })),
-    writeRequested: scopes.has('mcp:write'),
+    workspaces: workspaces.map((w) => ({ ...w, readOnly: !w.canWrite, checked: extra.checked ? extra.checked.has(w.id) : workspaces.length === 1 })),
+    // Writing is offered only where the user's role allows it somewhere.
+    writeRequested: scopes.has('mcp:write') && workspaces.some((w) => w.canWrite),
     writeChecked: extra.write ?? true,
     offline: client.grantTypeAllowed('refresh_token'),
     error: extra.error,
@@ -204,12 +205,22 @@ async function submitConsent(req: IncomingMessage, res: ServerResponse, deps: In
     await deps.provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user declined to grant access.' }, { mergeWithLastSubmission: false });
     return;
   }
-  const members = new Set((await memberWorkspaces(deps.store, session.accountId)).map((w) => w.id));
+  const members = new Map((await memberWorkspaces(deps.store, session.accountId)).map((w) => [w.id, w]));
   const picked = [...new Set(form.getAll('workspace'))].filter((id) => members.has(id));
   const scopes = requestedScopes(details);
   const write = scopes.has('mcp:write') && form.get('write') === 'on';
   if (picked.length === 0) {
     return renderConsent(req, res, deps, details, client, 400, { error: 'Choose at least one workspace to share.', checked: new Set(), write });
+  }
+  // A grant's write access covers every workspace in it, so it needs a role that may write in each.
+  const readOnly = picked.map((id) => members.get(id)!).filter((w) => !w.canWrite);
+  if (write && readOnly.length > 0) {
+    const names = readOnly.map((w) => w.name).join(', ');
+    return renderConsent(req, res, deps, details, client, 400, {
+      error: `Your role in ${names} allows reading only. Untick “Send messages and change data”, or leave ${readOnly.length === 1 ? 'that workspace' : 'those workspaces'} out.`,
+      checked: new Set(picked),
+      write,
+    });
   }
 
   const grant = new deps.provider.Grant({ accountId: session.accountId, clientId: client.clientId });

@@ -1,7 +1,9 @@
 import type Provider from 'oidc-provider';
 import type { Credential, Scope } from '../auth/credential.js';
 import type { BearerVerifier } from '../http/mcp-endpoint.js';
+import { roleCanWrite } from '../store/schema.js';
 import { rowKey } from '../store/sealed.js';
+import { grantRef } from './adapter.js';
 import type { Store } from '../store/store.js';
 import { MCP_SCOPES } from './provider.js';
 
@@ -28,13 +30,19 @@ export function createOAuthVerifier(provider: Provider, store: Store, resource: 
     const workspaces = await store.db
       .selectFrom('oauth_grant_workspaces as g')
       .innerJoin('memberships as m', (join) => join.onRef('m.workspace_id', '=', 'g.workspace_id').on('m.user_id', '=', accessToken.accountId))
-      .select('g.workspace_id')
+      .select(['g.workspace_id', 'm.role'])
       .where('g.grant_hash', '=', rowKey(accessToken.grantId))
       .execute();
-    const scopes = (accessToken.scope ?? '').split(' ').filter((scope): scope is Scope => (MCP_SCOPES as readonly string[]).includes(scope));
+    // Write access needs mcp:write and, today, a role that may write in every granted workspace:
+    // a member whose role is changed to a read-only one loses write access at once.
+    const rolesAllowWrite = workspaces.every((w) => roleCanWrite(w.role));
+    const scopes = (accessToken.scope ?? '')
+      .split(' ')
+      .filter((scope): scope is Scope => (MCP_SCOPES as readonly string[]).includes(scope) && (scope !== 'mcp:write' || rolesAllowWrite));
     const credential: Credential = {
       kind: 'oauth',
-      id: accessToken.grantId,
+      // The grant's reference, as `oauth grants` shows it: the grant id itself is never stored.
+      id: grantRef(accessToken.grantId),
       userId: accessToken.accountId,
       access: scopes.includes('mcp:write') ? 'read_write' : 'read_only',
       scopes,

@@ -75,7 +75,21 @@ export interface UsersTable {
   created_at: string;
 }
 
-export type WorkspaceRole = 'owner' | 'admin' | 'member';
+/**
+ * Workspace roles: the one list the admin commands (`users create --role`, `members add|role`)
+ * take their choices from. Extend it here; a role's meaning is decided where it is checked.
+ * `viewer` reads a workspace and changes nothing: its OAuth grants never carry write access there.
+ */
+export const WORKSPACE_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
+export type WorkspaceRole = (typeof WORKSPACE_ROLES)[number];
+
+/** Roles that may read a workspace but not change it or send from it. */
+export const READ_ONLY_ROLES: ReadonlySet<WorkspaceRole> = new Set(['viewer']);
+
+/** Whether a member with this role may change the workspace and send from it. Unknown roles may not. */
+export function roleCanWrite(role: string): boolean {
+  return (WORKSPACE_ROLES as readonly string[]).includes(role) && !READ_ONLY_ROLES.has(role as WorkspaceRole);
+}
 
 export interface MembershipsTable {
   user_id: string;

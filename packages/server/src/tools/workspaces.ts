@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { noWorkspacesError } from '../core/workspace-access.js';
+import { WORKSPACE_ROLES } from '../store/schema.js';
 import { defineTool } from './define.js';
 import { channelSchema, flag, workspaceIdSchema } from './schemas.js';
 
@@ -7,7 +8,7 @@ const workspaceOut = z.object({
   id: z.string(),
   slug: z.string(),
   name: z.string(),
-  role: z.enum(['owner', 'admin', 'member', 'api_token']).describe('Your role in the workspace; api_token for API tokens.'),
+  role: z.enum([...WORKSPACE_ROLES, 'api_token']).describe('Your role in the workspace (viewer: read only); api_token for API tokens.'),
 });
 
 export const listWorkspaces = defineTool({

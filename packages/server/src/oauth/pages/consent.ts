@@ -5,8 +5,8 @@ export interface ConsentView {
   csrf: string;
   client: { name: string; redirectHost: string; uri?: string };
   user: { email: string; name: string };
-  workspaces: Array<{ id: string; slug: string; name: string; checked: boolean }>;
-  /** mcp:write was requested: shown as a box the user may untick to grant read-only access. */
+  workspaces: Array<{ id: string; slug: string; name: string; checked: boolean; readOnly: boolean }>;
+  /** mcp:write was requested and the user's role allows writing in a workspace: a box the user may untick to grant read-only access. */
   writeRequested: boolean;
   writeChecked: boolean;
   /** The client will get a refresh token (it stays connected until revoked). */
@@ -19,7 +19,7 @@ export function consentPage(view: ConsentView): string {
   const workspaces = view.workspaces.length
     ? view.workspaces.map(
         (w) => html`<label class="option"><input type="checkbox" name="workspace" value="${w.id}"${w.checked ? html` checked` : ''}>
-<span><strong>${w.name}</strong><small>${w.slug}</small></span></label>`,
+<span><strong>${w.name}</strong><small>${w.slug}${w.readOnly ? ' · your role: read only' : ''}</small></span></label>`,
       )
     : html`<p class="alert">Your account is not a member of any workspace yet, so there is nothing to grant. Ask an administrator to add you to one.</p>`;
   return layout(
