@@ -8,7 +8,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_CLI, startServer, type ServerProcess } from '../src/server-process.js';
-import { BRIDGE_CLI, callOk, connectStdio, E2E_DIR, hostEnv, INSPECTOR_CLI, startDroppingProxy, type BridgeSession, type ToolResult } from './bridge-helpers.js';
+import { INSPECTOR_ENV, INSPECTOR_LAUNCHER, inspectorNode } from '../src/hosts/inspector.js';
+import { BRIDGE_CLI, callOk, connectStdio, E2E_DIR, hostEnv, startDroppingProxy, type BridgeSession, type ToolResult } from './bridge-helpers.js';
 
 /**
  * The stdio bridge in front of the real server process (`serve --demo`): the MCP SDK client
@@ -166,19 +167,25 @@ describe('retries', () => {
 });
 
 describe('the MCP Inspector CLI in stdio mode', () => {
-  it('lists tools and calls one through the bridge', async () => {
+  it('lists tools and calls one through the bridge, which fills in the pinned workspace', async () => {
     const run = promisify(execFile);
-    const common = [INSPECTOR_CLI, '--cli', '-e', `CONDUIT_API_TOKEN=${token}`, process.execPath, BRIDGE_CLI, '--url', server.mcpUrl, '--workspace', 'acme-hotels'];
-    const env = hostEnv({});
-    const list = await run(process.execPath, [...common, '--method', 'tools/list'], { timeout: 60_000, env });
-    expect((JSON.parse(list.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name)).toContain('search_knowledge_nodes');
-    const search = await run(
-      process.execPath,
-      [...common, '--method', 'tools/call', '--tool-name', 'search_knowledge_nodes', '--tool-arg', 'query=48 hours', '--tool-arg', 'match=phrase'],
-      { timeout: 60_000, env },
-    );
-    const result = JSON.parse(search.stdout) as ToolResult & { structuredContent: { data: unknown[] } };
-    expect(result.isError).not.toBe(true);
-    expect(result.structuredContent.data.length).toBeGreaterThan(0);
-  });
+    const node = await inspectorNode();
+    const common = [INSPECTOR_LAUNCHER, '--cli', '-e', `CONDUIT_API_TOKEN=${token}`, process.execPath, BRIDGE_CLI, '--url', server.mcpUrl, '--workspace', 'acme-hotels'];
+    const home = mkdtempSync(join(tmpdir(), 'conduit-inspector-home-'));
+    const env = hostEnv({ HOME: home, ...INSPECTOR_ENV });
+    try {
+      const list = await run(node, [...common, '--method', 'tools/list'], { timeout: 60_000, env });
+      expect((JSON.parse(list.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name)).toContain('search_knowledge_nodes');
+      const search = await run(
+        node,
+        [...common, '--method', 'tools/call', '--tool-name', 'search_knowledge_nodes', '--tool-arg', 'query=48 hours', '--tool-arg', 'match=phrase'],
+        { timeout: 60_000, env },
+      );
+      const result = JSON.parse(search.stdout) as ToolResult & { structuredContent: { data: unknown[] } };
+      expect(result.isError).not.toBe(true);
+      expect(result.structuredContent.data.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 360_000); // the first Inspector run under Node < 22.19 may fetch Node 22 (scripts/with-node.sh)
 });

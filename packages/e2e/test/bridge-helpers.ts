@@ -11,7 +11,6 @@ const require = createRequire(import.meta.url);
 /** The built bin of the conduit-mcp package, as `npx conduit-mcp` runs it. */
 export const BRIDGE_CLI = join(dirname(require.resolve('conduit-mcp/package.json')), 'dist', 'cli.js');
 export const E2E_DIR = join(dirname(require.resolve('../package.json')));
-export const INSPECTOR_CLI = join(dirname(require.resolve('@modelcontextprotocol/inspector/package.json')), 'cli', 'build', 'cli.js');
 
 /** PATH and HOME plus what the test sets: nothing from the machine's CONDUIT_* or proxy settings. */
 export function hostEnv(extra: Record<string, string>): Record<string, string> {
