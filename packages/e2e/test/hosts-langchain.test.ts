@@ -57,7 +57,9 @@ afterAll(async () => {
     await client?.close();
     await hosts?.close();
     rmSync(bridgeConfig, { recursive: true, force: true });
-    expect(await server?.stop(), server?.output().slice(-3000)).toBe(0);
+    const stopping = Date.now();
+    const code = await server?.stop();
+    expect(code, `exit after ${Date.now() - stopping} ms:\n${server?.output().slice(-3000)}`).toBe(0);
     server?.cleanup();
   }
 });

@@ -1,19 +1,24 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * A model API on loopback for hosts that only call a tool when their model asks them to: the
  * Anthropic Messages API (Claude Code, `ANTHROPIC_BASE_URL`) and the Gemini API (Gemini CLI,
- * `GOOGLE_GEMINI_BASE_URL`). It plays one scripted turn: when the planned tool is among the tools
- * the host offers, it answers with a call of that tool; when the host sends the tool's result
- * back, it records it and ends the turn with a short text. Every other request (titles, routing,
- * a host's side questions) gets a plain answer, so nothing waits on it.
+ * `GOOGLE_GEMINI_BASE_URL`). It plays one scripted turn: when the next planned tool is among the
+ * tools the host offers, it answers with a call of that tool; when the host sends the tool's result
+ * back, it records it and goes on with the next planned call, or ends the turn with a short text.
+ * Every other request (titles, routing, a host's side questions) gets a plain answer.
  */
 
 export interface PlannedCall {
   /** The tool's name as the host exposes it to the model (e.g. `mcp__conduit__list_workspaces`). */
   tool: string;
   args: Record<string, unknown>;
+  /**
+   * While `tool` is not offered yet, call this one instead, after a pause, up to `times` times: a
+   * model that keeps asking a sign-in tool until the tools it needs appear.
+   */
+  meanwhile?: { tool: string; args: Record<string, unknown>; pauseMs: number; times: number };
 }
 
 export interface ToolOutcome {
@@ -26,8 +31,8 @@ export interface ToolOutcome {
 export interface FakeModel {
   anthropicUrl: string;
   geminiUrl: string;
-  /** The next turn calls this tool once. */
-  plan(call: PlannedCall): void;
+  /** The next turn calls these tools, one after the other. */
+  plan(...calls: PlannedCall[]): void;
   /** Tool names the host offered in its latest request that had tools. */
   offered(): string[];
   outcomes: ToolOutcome[];
@@ -39,7 +44,8 @@ export interface FakeModel {
 type Json = Record<string, unknown>;
 
 export async function startFakeModel(): Promise<FakeModel> {
-  let planned: PlannedCall | undefined;
+  let planned: PlannedCall[] = [];
+  let polls = 0;
   let offered: string[] = [];
   const outcomes: ToolOutcome[] = [];
   const requests: string[] = [];
@@ -56,54 +62,66 @@ export async function startFakeModel(): Promise<FakeModel> {
         res.writeHead(400).end();
         return;
       }
-      const path = new URL(req.url ?? '/', 'http://fake').pathname;
-      if (path === '/v1/messages') anthropic(req, body, res);
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const path = url.pathname;
+      const fail = (error: unknown) => res.headersSent ? res.destroy() : json(res, { error: { message: String(error) } }, 500);
+      if (path === '/v1/messages') anthropic(body, res).catch(fail);
       else if (path === '/v1/messages/count_tokens') json(res, { input_tokens: 1 });
       else if (/^\/v1(beta)?\/models\/[^/]+:countTokens$/.test(path)) json(res, { totalTokens: 1 });
-      else if (/^\/v1(beta)?\/models\/[^/]+:(stream)?[gG]enerateContent$/.test(path)) gemini(req, body, res);
+      else if (/^\/v1(beta)?\/models\/[^/]+:(stream)?[gG]enerateContent$/.test(path)) gemini(url.searchParams.get('alt') === 'sse', body, res).catch(fail);
       else json(res, { error: { message: `the fake model API has no ${path}` } }, 404);
     });
   });
 
-  /** Calls answered by the fake and not yet seen coming back with a result, by call id. */
+  /** Calls answered by the fake and not yet seen coming back with a result: call id → tool. */
   const pending = new Map<string, string>();
+  let calls = 0;
 
-  function takeCall(tools: string[]): PlannedCall | undefined {
+  /** The next call to answer with, given the tools the host offers now (none when the plan is done). */
+  async function nextCall(tools: string[]): Promise<{ tool: string; args: Record<string, unknown> } | undefined> {
     if (tools.length > 0) offered = tools;
-    if (!planned || pending.size > 0 || !tools.includes(planned.tool)) return undefined;
-    const call = planned;
-    planned = undefined;
-    pending.set(call.tool, call.tool);
-    return call;
+    const next = planned[0];
+    if (!next || pending.size > 0) return undefined;
+    if (tools.includes(next.tool)) {
+      planned.shift();
+      polls = 0;
+      return next;
+    }
+    if (next.meanwhile && tools.includes(next.meanwhile.tool) && polls < next.meanwhile.times) {
+      // Give the host time to hear that its tools changed before it asks again.
+      if (polls++ > 0) await new Promise((resolve) => setTimeout(resolve, next.meanwhile!.pauseMs));
+      return next.meanwhile;
+    }
+    return undefined;
   }
 
   /** Records a result of a pending call, wherever the host put it in the conversation. */
-  function takeResult(id: string, text: string, isError: boolean): boolean {
+  function takeResult(id: string, text: string, isError: boolean): void {
     const tool = pending.get(id);
-    if (tool === undefined) return false;
+    if (tool === undefined) return;
     pending.delete(id);
     outcomes.push({ tool, text, isError });
-    return true;
   }
 
-  function anthropic(_req: IncomingMessage, body: Json, res: ServerResponse): void {
+  async function anthropic(body: Json, res: ServerResponse): Promise<void> {
     const messages = (body.messages as Array<{ content: unknown }> | undefined) ?? [];
     // A host may add its own messages after a tool result (e.g. "more tools are available now").
-    let answered = 0;
     for (const message of messages) {
       if (!Array.isArray(message.content)) continue;
       for (const block of message.content as Json[]) {
         if (block.type !== 'tool_result') continue;
         const content = block.content;
         const text = typeof content === 'string' ? content : Array.isArray(content) ? (content as Json[]).map((c) => String(c.text ?? '')).join('') : '';
-        if (takeResult(String(block.tool_use_id), text, block.is_error === true)) answered++;
+        takeResult(String(block.tool_use_id), text, block.is_error === true);
       }
     }
     const tools = ((body.tools as Json[] | undefined) ?? []).map((tool) => String(tool.name));
-    const call = answered === 0 ? takeCall(tools) : undefined;
-    requests.push(`  ${tools.length} tools, ${messages.length} messages, ${answered} results -> ${call ? `call ${call.tool}` : 'text'}`);
+    const call = await nextCall(tools);
+    const id = `toolu_e2e_${++calls}`;
+    if (call) pending.set(id, call.tool);
+    requests.push(`  ${tools.length} tools, ${messages.length} messages -> ${call ? `call ${call.tool}` : 'text'}`);
     const message = { id: `msg_${requests.length}`, type: 'message', role: 'assistant', model: body.model, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
-    const block = call ? { type: 'tool_use', id: call.tool, name: call.tool, input: call.args } : { type: 'text', text: 'Done.' };
+    const block = call ? { type: 'tool_use', id, name: call.tool, input: call.args } : { type: 'text', text: 'Done.' };
     const stopReason = call ? 'tool_use' : 'end_turn';
     if (body.stream !== true) {
       json(res, { ...message, content: [block], stop_reason: stopReason });
@@ -122,7 +140,7 @@ export async function startFakeModel(): Promise<FakeModel> {
     res.end();
   }
 
-  function gemini(req: IncomingMessage, body: Json, res: ServerResponse): void {
+  async function gemini(streaming: boolean, body: Json, res: ServerResponse): Promise<void> {
     const config = (body.generationConfig as Json | undefined) ?? {};
     let part: Json;
     if (config.responseJsonSchema || config.responseSchema) {
@@ -130,29 +148,26 @@ export async function startFakeModel(): Promise<FakeModel> {
       part = { text: JSON.stringify(sampleOf((config.responseJsonSchema ?? config.responseSchema) as Json)) };
     } else {
       const contents = (body.contents as Array<{ parts?: Json[] }> | undefined) ?? [];
-      let answered = 0;
+      // Gemini matches a function's response to its call by name (one call at a time here).
       for (const content of contents) {
         for (const response of (content.parts ?? []).map((p) => p.functionResponse as Json | undefined)) {
           if (!response) continue;
           const output = (response.response as Json | undefined) ?? {};
-          const text = typeof output.output === 'string' ? output.output : JSON.stringify(output);
-          if (takeResult(String(response.name), text, 'error' in output)) answered++;
+          takeResult(String(response.name), typeof output.output === 'string' ? output.output : JSON.stringify(output), 'error' in output);
         }
       }
       const declarations = ((body.tools as Json[] | undefined) ?? []).flatMap((tool) => (tool.functionDeclarations as Json[] | undefined) ?? []);
-      const call = answered === 0 ? takeCall(declarations.map((d) => String(d.name))) : undefined;
-      requests.push(`  ${declarations.length} tools, ${contents.length} contents, ${answered} results -> ${call ? `call ${call.tool}` : 'text'}`);
+      const call = await nextCall(declarations.map((d) => String(d.name)));
+      if (call) pending.set(call.tool, call.tool);
+      requests.push(`  ${declarations.length} tools, ${contents.length} contents -> ${call ? `call ${call.tool}` : 'text'}`);
       part = call ? { functionCall: { name: call.tool, args: call.args } } : { text: 'Done.' };
     }
     const answer = {
       candidates: [{ content: { role: 'model', parts: [part] }, finishReason: 'STOP', index: 0 }],
       usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1, totalTokenCount: 2 },
     };
-    if (new URL(req.url ?? '/', 'http://fake').searchParams.get('alt') === 'sse') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`data: ${JSON.stringify(answer)}\r\n\r\n`);
-    } else {
-      json(res, answer);
-    }
+    if (streaming) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`data: ${JSON.stringify(answer)}\r\n\r\n`);
+    else json(res, answer);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -160,9 +175,10 @@ export async function startFakeModel(): Promise<FakeModel> {
   return {
     anthropicUrl: base,
     geminiUrl: base,
-    plan: (call) => {
+    plan: (...calls) => {
       pending.clear();
-      planned = call;
+      polls = 0;
+      planned = calls;
     },
     offered: () => offered,
     outcomes,
