@@ -1,10 +1,14 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useService } from '../../../scripts/test-services.mjs';
 import { startFakeModel, type FakeModel } from '../src/hosts/fake-model.js';
-import { GEMINI_ENV, geminiScript, parseGeminiMcpList, writeGeminiSettings } from '../src/hosts/gemini-cli.js';
+import { addGeminiServer, GEMINI_ENV, geminiScript, parseGeminiMcpList, writeGeminiSettings } from '../src/hosts/gemini-cli.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
-import { expectSuccess, runHost, type HostRun } from '../src/hosts/run-host.js';
+import { expectSuccess, runHost, startHost, type HostRun } from '../src/hosts/run-host.js';
 import { recordWorksWith, type WorksWithRow } from '../src/hosts/works-with.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 import { BRIDGE_CLI } from './bridge-helpers.js';
@@ -15,6 +19,8 @@ import { BRIDGE_CLI } from './bridge-helpers.js';
  * loopback, calls a tool the fake model asks for. No API key, no network.
  */
 
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+const chromium = useService('chromium', import.meta.url);
 const GEMINI = geminiScript();
 const SEARCH = { workspace_id: 'acme-hotels', query: '48 hours', match: 'phrase' };
 
@@ -25,12 +31,12 @@ let toolCount: number;
 let health: Map<string, string>;
 const rows = new Map<string, WorksWithRow>();
 
+function geminiEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return hosts.env({ ...GEMINI_ENV, GOOGLE_GEMINI_BASE_URL: model.geminiUrl, GEMINI_API_KEY: 'fake-gemini-key-e2e', ...extra });
+}
+
 function gemini(args: string[], timeoutMs = 90_000): Promise<HostRun> {
-  return runHost(process.execPath, [GEMINI, ...args], {
-    env: hosts.env({ ...GEMINI_ENV, GOOGLE_GEMINI_BASE_URL: model.geminiUrl, GEMINI_API_KEY: 'fake-gemini-key-e2e' }),
-    cwd: hosts.home,
-    timeoutMs,
-  });
+  return runHost(process.execPath, [GEMINI, ...args], { env: geminiEnv(), cwd: hosts.home, timeoutMs });
 }
 
 /** `gemini -p` with the fake model asking for `tool`; returns the tool's result as the model got it. */
@@ -67,7 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    const expected = ['http-header', 'bridge-token'];
+    const expected = ['http-header', 'bridge-token', 'http-oauth'].filter((key) => key !== 'http-oauth' || chromium.available);
     if (expected.every((key) => rows.has(key))) {
       recordWorksWith({ id: 'gemini-cli', host: 'Gemini CLI', packageName: '@google/gemini-cli', test: 'hosts-gemini-cli.test.ts', rows: expected.map((key) => rows.get(key)!) });
     }
@@ -96,5 +102,49 @@ describe('Gemini CLI', () => {
     expect(text).toContain('48 hours');
     expect(offered).toBe(toolCount);
     rows.set('bridge-token', { configuration: '`gemini mcp add -e CONDUIT_API_TOKEN=capi_… conduit npx conduit-mcp --url <url>`', result: `✔ Connected; ${offered} tools; a tool call answered` });
+  });
+
+  it.skipIf(!chromium.available)('HTTP without a header, OAuth on: signs in through the browser by itself, then a tool call answered', { timeout: 180_000 }, async () => {
+    addGeminiServer(hosts.home, 'conduit-oauth', { url: server.mcpUrl, type: 'http', oauth: { enabled: true } });
+    const urls = join(hosts.home, 'opened-urls.txt');
+    const name = 'mcp_conduit-oauth_search_knowledge_nodes';
+    const before = model.outcomes.length;
+    model.plan({ tool: name, args: SEARCH });
+    // The 401's WWW-Authenticate (Gemini probes with HEAD) leads it to the server's metadata; it
+    // registers itself, asks before opening the browser (answered "y" on stdin) and opens BROWSER,
+    // which records the page for headless Chromium to sign in and consent on.
+    const run = startHost(process.execPath, [GEMINI, '-p', `Call ${name}.`, '--approval-mode', 'yolo', '--output-format', 'json'], {
+      env: geminiEnv({ BROWSER: `${process.execPath} ${join(SRC, 'hosts', 'record-url.mjs')}`, RECORD_URL_FILE: urls }),
+      cwd: hosts.home,
+      input: 'y\n',
+      timeoutMs: 150_000,
+    });
+    await run.waitFor(/Opening authentication page in your browser/, 60_000);
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(urls) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (!existsSync(urls)) throw new Error(`the Gemini CLI never started its BROWSER:\n${run.output()}`);
+    const browser = await runHost(process.execPath, [join(SRC, 'chromium-browser.mjs'), readFileSync(urls, 'utf8').trim().split('\n')[0]!], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: hosts.home,
+        CHROMIUM_PATH: chromium.path!,
+        CONDUIT_E2E_EMAIL: server.demoUser!.email,
+        CONDUIT_E2E_PASSWORD: server.demoUser!.password,
+        CONDUIT_E2E_WORKSPACES: 'acme-hotels',
+      },
+      cwd: hosts.home,
+      timeoutMs: 90_000,
+    });
+    expect(browser.code, browser.stderr).toBe(0);
+    expect(browser.stdout).toContain('Authentication Successful');
+    const done = expectSuccess(await run.finished, 'gemini -p');
+    const outcome = model.outcomes.slice(before).find((o) => o.tool === name);
+    if (!outcome) throw new Error(`the model never got a result of ${name}; requests:\n${model.requests.join('\n')}\n${done.stdout}\n${done.stderr}`);
+    expect(outcome.isError, outcome.text).toBe(false);
+    expect(outcome.text).toContain('48 hours');
+    rows.set('http-oauth', {
+      configuration: '`{ "url": "<url>", "type": "http", "oauth": { "enabled": true } }` in settings.json (no header)',
+      result: '✔ its OAuth sign-in in the browser (registration, PKCE, consent), then a tool call answered',
+    });
   });
 });

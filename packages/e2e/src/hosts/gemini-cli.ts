@@ -32,6 +32,17 @@ export function writeGeminiSettings(home: string): void {
   writeFileSync(join(home, '.gemini', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
 }
 
+/**
+ * Adds a server to ~/.gemini/settings.json directly, for what `gemini mcp add` has no flag for
+ * (`oauth: { enabled: true }`: without it the CLI only tells the user to run `/mcp auth` in its UI).
+ */
+export function addGeminiServer(home: string, name: string, server: Record<string, unknown>): void {
+  const path = join(home, '.gemini', 'settings.json');
+  const settings = JSON.parse(readFileSync(path, 'utf8')) as { mcpServers?: Record<string, unknown> };
+  settings.mcpServers = { ...settings.mcpServers, [name]: server };
+  writeFileSync(path, `${JSON.stringify(settings, null, 2)}\n`);
+}
+
 /** `gemini mcp list` prints `✓ name: target (http) - Connected`; this maps each name to its status. */
 export function parseGeminiMcpList(output: string): Map<string, string> {
   const statuses = new Map<string, string>();
