@@ -16,7 +16,7 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "12.4.2" ]; then
   echo "Installing pnpm 12.4.2 (npm install -g pnpm@12.4.2)…" >&2
   npm install -g pnpm@12.4.2 >/dev/null
 fi
-# Native modules (better-sqlite3, keytar) build against the running Node's own headers when it has them.
+# Native modules (better-sqlite3) build against the running Node's own headers when it has them.
 node_prefix=$(dirname "$(dirname "$(command -v node)")")
 if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node.h" ]; then
   export npm_config_nodedir="$node_prefix"

@@ -20,7 +20,7 @@ export const INSTALL = {
   chromium: 'apt-get install chromium, or set CHROMIUM_PATH',
   postgres: 'apt-get install postgresql, or set PG_BIN to its bin directory',
   redis: 'apt-get install redis-server',
-  keychain: 'apt-get install gnome-keyring dbus libsecret-1-dev, then npm_config_nodedir=/usr pnpm rebuild keytar',
+  keychain: 'apt-get install gnome-keyring dbus (the keychain module, @napi-rs/keyring, comes prebuilt with pnpm install)',
 };
 
 export const SERVICE_NAMES = /** @type {const} */ (['chromium', 'postgres', 'redis', 'keychain']);
@@ -109,17 +109,18 @@ function checkRedis() {
 
 /**
  * The keychain tests need three things: a Secret Service to start (gnome-keyring under a private
- * D-Bus session, which scripts/test.mjs starts for the CLI suite), keytar built against libsecret,
- * and, inside a test process, that private session actually running.
+ * D-Bus session, which scripts/test.mjs starts for the CLI suite), the keychain module
+ * (@napi-rs/keyring, prebuilt: it loads or its binary is missing), and, inside a test process,
+ * that private session actually running.
  */
 function checkKeychain({ inSession }) {
   const tools = ['dbus-run-session', 'gnome-keyring-daemon'].filter((tool) => !onPath(tool));
   if (tools.length > 0) return missing('keychain', `no Secret Service keychain: ${tools.join(' and ')} not installed`);
   try {
-    createRequire(join(ROOT, 'packages', 'cli', 'package.json'))('keytar');
+    createRequire(join(ROOT, 'packages', 'cli', 'package.json'))('@napi-rs/keyring');
   } catch (error) {
     const reason = /** @type {Error} */ (error).message.split('\n')[0];
-    return missing('keychain', `keytar, the keychain binding, did not build or load: ${reason}`);
+    return missing('keychain', `@napi-rs/keyring, the keychain module, did not install or load: ${reason}`);
   }
   if (inSession && !(process.env.CONDUIT_TEST_KEYCHAIN === '1' && process.env.DBUS_SESSION_BUS_ADDRESS)) {
     return {

@@ -11,10 +11,11 @@
 # 2. Puts its bin first on PATH (so `node`, and npm, pnpm and npx through their `env node` lines,
 #    run on it) and npm_config_nodedir at it, so native addons build against its headers.
 # 3. Makes this checkout's native addons load on it, leaving them working on every other Node:
-#    keytar uses Node-API (one build for all versions); better-sqlite3 is built per Node ABI, so its
-#    build for each ABI goes to lib/binding/node-v<ABI>-linux-x64/, where its loader (`bindings`)
-#    picks the one matching the running Node. A missing build is compiled once (≈ 1 min) and kept
-#    in the cache. --no-native skips this step (for a tool that does not load this project).
+#    the keychain module (@napi-rs/keyring) is prebuilt for Node-API (one binary for all versions);
+#    better-sqlite3 is built per Node ABI, so its build for each ABI goes to
+#    lib/binding/node-v<ABI>-linux-x64/, where its loader (`bindings`) picks the one matching the
+#    running Node. A missing build is compiled once (≈ 1 min) and kept in the cache. --no-native
+#    skips this step (for a tool that does not load this project).
 #
 # The dependencies are installed by the default Node (`pnpm install`); this script does not reinstall.
 set -euo pipefail

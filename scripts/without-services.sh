@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command as on a machine without the optional system services: Chromium, the PostgreSQL
-# server, Redis, and a Secret Service keychain (dbus-run-session, gnome-keyring-daemon, libsecret's
-# headers and the keytar build). Inside a private mount namespace each one is covered by an empty,
+# server, Redis, and a Secret Service keychain (dbus-run-session, gnome-keyring-daemon; the keychain
+# module itself is a prebuilt npm package, present on every machine). Inside a private mount namespace each one is covered by an empty,
 # non-executable file or an empty directory; nothing outside the command sees a change.
 # Needs root and util-linux's unshare. Used to check that `pnpm test` passes, skipping with a
 # reason, on a fresh machine:
@@ -30,7 +30,6 @@ if [ -z "${CONDUIT_WITHOUT_SERVICES:-}" ]; then
   exit "$status"
 fi
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
 cover="$CONDUIT_WITHOUT_SERVICES"
 
 hide() {
@@ -56,11 +55,8 @@ hide $(on_path chromium chromium-browser google-chrome google-chrome-stable) /us
 hide $(on_path pg_ctl initdb postgres pg_ctlcluster) /usr/lib/postgresql
 # Redis
 hide $(on_path redis-server redis-cli)
-# The keychain: the session bus runner, the Secret Service, libsecret's headers, and keytar's build
-# (which a machine without libsecret never gets)
-hide $(on_path dbus-run-session dbus-daemon gnome-keyring-daemon) /usr/include/libsecret-1
-hide /usr/lib/x86_64-linux-gnu/pkgconfig/libsecret-1.pc /usr/lib/aarch64-linux-gnu/pkgconfig/libsecret-1.pc
-for build in "$root"/node_modules/.pnpm/keytar@*/node_modules/keytar/build; do hide "$build"; done
+# The keychain: the session bus runner and the Secret Service
+hide $(on_path dbus-run-session dbus-daemon gnome-keyring-daemon)
 
 unset DBUS_SESSION_BUS_ADDRESS CHROMIUM_PATH PG_BIN CONDUIT_TEST_KEYCHAIN CONDUIT_WITHOUT_SERVICES
 exec "$@"

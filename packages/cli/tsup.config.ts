@@ -13,10 +13,10 @@ export default defineConfig({
   splitting: true,
   // Every dependency is bundled, so `npx conduit-mcp` installs one package instead of ~100
   // (docs/benchmarks.md, `pnpm bench:install`); what a host does not use (the full program, the
-  // proxy client) stays in chunks loaded on demand. keytar is an optionalDependency with a native
-  // module, loaded lazily: it must stay a runtime import.
-  noExternal: [/^(?!keytar$)/],
-  external: ['keytar'],
+  // proxy client) stays in chunks loaded on demand. @napi-rs/keyring is an optionalDependency
+  // whose native binary comes from a per-platform package, loaded lazily: it must stay a runtime import.
+  noExternal: [/^(?!@napi-rs\/keyring$)/],
+  external: ['@napi-rs/keyring'],
   minify: true,
   // Bundled packages' licenses, listed in dist/THIRD-PARTY-LICENSES.md by the script below.
   metafile: true,

@@ -11,6 +11,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
+import { KeychainStore } from '../src/credentials/keychain-store.js';
 import { connectBridge, startPeer as startSessionPeer, type BridgeClient } from './bridge-harness.js';
 import { cliEnv, runCli, spawnCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
@@ -112,8 +113,9 @@ describe.each(stores)('first run with the %s store', (store) => {
   // The keychain is keyed by server URL alone (not by config dir): each test starts without a credential.
   beforeEach(async () => {
     if (store !== 'keychain') return;
-    const keytar = ((await import('keytar')) as unknown as { default: { deletePassword(service: string, account: string): Promise<boolean> } }).default;
-    await keytar.deletePassword('conduit-mcp', peer.mcpUrl);
+    const probe = await KeychainStore.open();
+    if (!probe.ok) throw new Error(`a keyring session was started but the keychain is unusable: ${probe.reason}`);
+    await probe.store.delete(peer.mcpUrl);
   });
 
   it('initialize succeeds at once with conduit_sign_in; `conduit-mcp login` in another process brings the real tools with list_changed', async () => {

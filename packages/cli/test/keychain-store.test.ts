@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
-import { KeychainStore } from '../src/credentials/keychain-store.js';
+import { keychainFix } from '../src/credentials/keychain-advice.js';
+import { KeychainStore, loadFailure } from '../src/credentials/keychain-store.js';
 import { LayeredStore, resolveStore } from '../src/credentials/resolve.js';
 import { FileStore } from '../src/credentials/file-store.js';
 import type { ApiTokenCredential } from '../src/credentials/types.js';
@@ -37,8 +38,10 @@ describe.skipIf(!underKeyring)('OS keychain store (gnome-keyring over D-Bus)', (
     await keychain.set(url, apiToken(url, 'capi_keychain'));
     expect(await keychain.get(url)).toMatchObject({ kind: 'api_token', token: 'capi_keychain' });
     expect((await keychain.list()).map((e) => e.url)).toContain(url);
-    const keytar = ((await import('keytar')) as unknown as { default: { getPassword(s: string, a: string): Promise<string | null> } }).default;
-    expect(JSON.parse((await keytar.getPassword('conduit-mcp', url))!)).toMatchObject({ url });
+    // Read back through the module itself: the Secret Service item is service conduit-mcp, account = URL.
+    const { AsyncEntry } = await import('@napi-rs/keyring');
+    const entry = new AsyncEntry('conduit-mcp', url, { linux: { store: 'secret-service' } });
+    expect(JSON.parse((await entry.getPassword())!)).toMatchObject({ url });
     expect(await keychain.delete(url)).toBe(true);
     expect(await keychain.get(url)).toBeNull();
   });
@@ -84,7 +87,7 @@ describe('without a usable keychain', () => {
   const noKeychain = { CONDUIT_CREDENTIAL_STORE: 'auto', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: '' };
   const warningsIn = (stderr: string) => stderr.split('\n').filter((line) => line.includes('no usable OS keychain'));
 
-  // Needs keytar to load, so that the cause is the Secret Service (the keychain service check covers keytar).
+  // Needs the keychain module to load, so that the cause is the Secret Service (the keychain service check covers the module).
   it.skipIf(!underKeyring)('falls back to the file store and warns once per machine, saying where and how to fix it', async () => {
     const dir = tempDir();
     const env = cliEnv(dir, noKeychain);
@@ -106,17 +109,86 @@ describe('without a usable keychain', () => {
     expect((await runCli(['status'], env)).stderr).toBe('');
   });
 
-  it.skipIf(process.platform !== 'linux')('an install whose keytar did not build (npm drops a failed optional dependency) names libsecret, once', async () => {
-    const bin = copyInstall({ omit: ['keytar'] });
+  it('an install without the optional keychain module (npm --omit=optional) says so and how to fix it, once', async () => {
+    const bin = copyInstall({ omit: ['@napi-rs/keyring'] });
     const env = cliEnv(tempDir(), { CONDUIT_CREDENTIAL_STORE: 'auto' });
     const first = await runBin(bin, ['status'], env);
+    expect(first.code, first.stderr).toBe(0);
     const warnings = warningsIn(first.stderr);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('no usable OS keychain: its module, keytar, is not installed or cannot load');
-    expect(warnings[0]).toContain('install libsecret (libsecret-1-0 on Debian and Ubuntu, libsecret on Fedora and Arch) and reinstall conduit-mcp');
+    expect(warnings[0]).toContain("no usable OS keychain: its optional module, @napi-rs/keyring, is not installed (Cannot find package '@napi-rs/keyring'");
+    expect(warnings[0]).toContain('To use the keychain, reinstall conduit-mcp with its optional dependencies (not --omit=optional), which bring the keychain module @napi-rs/keyring; or set CONDUIT_CREDENTIAL_STORE=file');
     expect(warningsIn((await runBin(bin, ['status'], env)).stderr)).toEqual([]);
     const doctor = await runBin(bin, ['doctor', '--url', 'http://127.0.0.1:1/v1/mcp'], env);
-    expect(doctor.stdout).toMatch(/^warn keychain +not usable: its module, keytar, is not installed or cannot load .* Fix: install libsecret/m);
+    expect(doctor.stdout).toMatch(/^warn keychain +not usable: its optional module, @napi-rs\/keyring, is not installed .* Fix: reinstall conduit-mcp with its optional dependencies/m);
     expect((await runBin(bin, ['status'], { ...env, CONDUIT_CREDENTIAL_STORE: 'file' })).stderr).toBe('');
+  });
+
+  it('an install where npm put no native binary for this platform falls back to the file store, warns once, and logs in', async () => {
+    const bin = copyInstall({ withoutBinary: ['@napi-rs/keyring'] });
+    const dir = tempDir();
+    const env = cliEnv(dir, { CONDUIT_CREDENTIAL_STORE: 'auto' });
+    const first = await runBin(bin, ['status'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const warnings = warningsIn(first.stderr);
+    expect(warnings).toHaveLength(1);
+    const platform = `${process.platform}-${process.arch}`;
+    expect(warnings[0]).toContain(`no usable OS keychain: its module, @napi-rs/keyring, installed without its native binary for ${platform} (Cannot find module '@napi-rs/keyring-${platform}`);
+    expect(warnings[0]).toContain(`Credentials are stored in ${join(dir, 'credentials')} (readable only by you)`);
+    expect(warnings[0]).toContain('To use the keychain, reinstall conduit-mcp with its optional dependencies');
+    // The file store carries a real login; status says where it lives; no warning again.
+    const peer = await startPeer();
+    try {
+      const login = await runBin(bin, ['login', '--url', peer.mcpUrl], env);
+      expect(login.code, login.stderr).toBe(0);
+      expect(warningsIn(login.stderr)).toEqual([]);
+      expect(await new FileStore(dir).get(peer.mcpUrl)).toMatchObject({ kind: 'oauth', url: peer.mcpUrl });
+      const status = await runBin(bin, ['status', '--url', peer.mcpUrl], env);
+      expect(status.stdout.split('\n').find((line) => /^\s*storage\s/.test(line))).toContain(`file store ${join(dir, 'credentials')}`);
+      expect(warningsIn(status.stderr)).toEqual([]);
+    } finally {
+      peer.close();
+    }
+  });
+});
+
+describe('the keychain module failing to load', () => {
+  const notFound = (message: string) => Object.assign(new Error(message), { code: 'ERR_MODULE_NOT_FOUND' });
+  const noBinding = () => {
+    const chain = ["Cannot find module './keyring.aix-ppc64.node'", "Cannot find module '@napi-rs/keyring-aix-ppc64'", "Cannot find module '@napi-rs/keyring-wasm32-wasi'"].reduce<Error | undefined>(
+      (cause, message) => Object.assign(new Error(message), { cause }),
+      undefined,
+    );
+    return Object.assign(new Error('Cannot find native binding. npm has a bug related to optional dependencies (https://github.com/npm/cli/issues/4828).'), { cause: chain });
+  };
+
+  it('names a platform the module publishes no binary for, and the file store as the way out', () => {
+    const failure = loadFailure(noBinding(), 'aix-ppc64');
+    expect(failure).toEqual({ ok: false, failure: 'platform', reason: 'its module, @napi-rs/keyring, has no native binary for aix-ppc64' });
+    expect(keychainFix('platform', 'aix')).toBe(
+      'run conduit-mcp on a platform @napi-rs/keyring publishes a binary for (macOS, Windows, Linux on x64, arm64, armv7 or riscv64, FreeBSD x64); or set CONDUIT_CREDENTIAL_STORE=file to choose the file store.',
+    );
+  });
+
+  it('on a platform with a binary, names the missing binary package (npm left it out) and the reinstall', () => {
+    const error = noBinding();
+    (error.cause as Error & { cause: Error }).cause.message = "Cannot find module '@napi-rs/keyring-linux-x64-gnu'";
+    expect(loadFailure(error, 'linux-x64')).toEqual({
+      ok: false,
+      failure: 'module',
+      reason: "its module, @napi-rs/keyring, installed without its native binary for linux-x64 (Cannot find module '@napi-rs/keyring-linux-x64-gnu')",
+    });
+  });
+
+  it('tells a missing package from one that cannot load', () => {
+    expect(loadFailure(notFound("Cannot find package '@napi-rs/keyring' imported from /x/dist/chunk.js\nmore"), 'linux-x64')).toEqual({
+      ok: false,
+      failure: 'module',
+      reason: "its optional module, @napi-rs/keyring, is not installed (Cannot find package '@napi-rs/keyring' imported from /x/dist/chunk.js)",
+    });
+    expect(loadFailure(new Error('/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34\' not found'), 'linux-x64')).toMatchObject({
+      failure: 'module',
+      reason: "its module, @napi-rs/keyring, cannot load (/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found)",
+    });
   });
 });

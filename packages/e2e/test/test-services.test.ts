@@ -47,7 +47,7 @@ describe('service detection', () => {
       'chromium  MISSING  Chromium is not installed; to install: apt-get install chromium, or set CHROMIUM_PATH',
       `postgres  MISSING  ${emptyPg} has no initdb, pg_ctl, postgres; to install: apt-get install postgresql, or set PG_BIN to its bin directory`,
       'redis     MISSING  redis-server is not installed; to install: apt-get install redis-server',
-      'keychain  MISSING  no Secret Service keychain: dbus-run-session and gnome-keyring-daemon not installed; to install: apt-get install gnome-keyring dbus libsecret-1-dev, then npm_config_nodedir=/usr pnpm rebuild keytar',
+      'keychain  MISSING  no Secret Service keychain: dbus-run-session and gnome-keyring-daemon not installed; to install: apt-get install gnome-keyring dbus (the keychain module, @napi-rs/keyring, comes prebuilt with pnpm install)',
     ]);
   });
 

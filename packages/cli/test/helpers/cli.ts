@@ -14,8 +14,10 @@ export function tempDir(prefix = 'conduit-cli-'): string {
 /** The environment for a CLI process: a private file store, the test browser, no inherited CONDUIT_* settings. */
 export function cliEnv(configDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  // npm_command=exec (vitest started through npx) would make messages say `npx conduit-mcp …`.
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CONDUIT_') && key !== 'BROWSER' && key !== 'npm_command') env[key] = value;
+  // npm_command=exec (vitest started through npx) would make messages say `npx conduit-mcp …`;
+  // NODE_PATH (set by pnpm's bin shims) would let require() find packages a user's install lacks.
+  const dropped = new Set(['BROWSER', 'npm_command', 'NODE_PATH']);
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('CONDUIT_') && !dropped.has(key)) env[key] = value;
   return {
     ...env,
     CONDUIT_CONFIG_DIR: configDir,
@@ -80,18 +82,26 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: str
 
 /**
  * A copy of the package installed in another directory, as npm leaves it: dist copied, the
- * dependencies linked — except `omit`, as when an optional dependency (keytar) failed to build and
- * npm removed it. Returns the path of its bin.
+ * dependencies linked — except `omit`, as when npm left an optional dependency out
+ * (`--omit=optional`), and `withoutBinary`, copied instead of linked so that the per-platform
+ * package holding its native binary cannot be found, as where npm installs none for the
+ * platform. Returns the path of its bin.
  */
-export function copyInstall(options: { version?: string; omit?: string[] } = {}): string {
+export function copyInstall(options: { version?: string; omit?: string[]; withoutBinary?: string[] } = {}): string {
   const install = tempDir('conduit-install-');
   cpSync(join(CLI, '..'), join(install, 'dist'), { recursive: true });
   writeFileSync(join(install, 'package.json'), JSON.stringify({ name: 'conduit-mcp', version: options.version ?? '0.0.0-test', type: 'module' }));
   const modules = join(packageDir, 'node_modules');
-  mkdirSync(join(install, 'node_modules'));
-  for (const name of readdirSync(modules)) {
-    if (name.startsWith('.') || options.omit?.includes(name)) continue;
-    symlinkSync(realpathSync(join(modules, name)), join(install, 'node_modules', name));
+  const names = readdirSync(modules)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => (name.startsWith('@') ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name]));
+  for (const name of names) {
+    if (options.omit?.includes(name)) continue;
+    const source = realpathSync(join(modules, name));
+    const target = join(install, 'node_modules', name);
+    mkdirSync(join(target, '..'), { recursive: true });
+    if (options.withoutBinary?.includes(name)) cpSync(source, target, { recursive: true });
+    else symlinkSync(source, target);
   }
   return join(install, 'dist', 'cli.js');
 }
