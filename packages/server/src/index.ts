@@ -4,3 +4,5 @@ export type { Store } from './store/store.js';
 export { createApiToken, revokeApiToken, listApiTokens } from './auth/api-tokens.js';
 export { allTools, createRegistry, type ListedTool } from './tools/registry.js';
 export { renderToolReference } from './tools/reference.js';
+export { createPromptCatalog } from './mcp/prompts.js';
+export { renderPromptReference } from './mcp/prompt-reference.js';

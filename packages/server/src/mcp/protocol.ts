@@ -3,14 +3,20 @@ import type { CallContext } from '../tools/define.js';
 import { executeTool } from '../tools/execute.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { CallToolResult } from '../tools/result.js';
+import { SERVER_ICONS } from '../icons.js';
+import { complete } from './completions.js';
+import { InvalidParamsError, type PromptContext } from './prompt-arguments.js';
+import { createPromptCatalog } from './prompts.js';
 
 /**
  * The MCP methods this server answers, as a stateless JSON-RPC dispatcher. We answer them
- * directly instead of building an SDK McpServer per request: the tool list and its JSON schemas
- * are built once at start-up and a call costs one parse, one handler and one stringify.
+ * directly instead of building an SDK McpServer per request: the tool and prompt lists and the
+ * tools' JSON schemas are built once at start-up and a call costs one parse, one handler and one
+ * stringify.
  */
 
-export const LATEST_PROTOCOL_VERSION = '2025-06-18';
+/** What a client asking for a version we do not know is offered (the spec: our latest). */
+export const LATEST_PROTOCOL_VERSION = '2025-11-25';
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26'];
 
 export const JSONRPC = {
@@ -96,8 +102,27 @@ export function negotiateVersion(requested: string): string {
   return SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }
 
+/** serverInfo.description (MCP 2025-11-25), shown by clients next to the server's name. */
+const SERVER_DESCRIPTION = 'Support data over MCP: contacts, conversations, tickets, calls, appointments, reservations, knowledge base, agents and skills.';
+
 export function createProtocolHandler(registry: ToolRegistry, identity: ServerIdentity): ProtocolHandler {
   const toolsList = { tools: registry.listed };
+  const prompts = createPromptCatalog();
+  const promptsList = { prompts: prompts.listed };
+  const promptContext = (context: () => CallContext): PromptContext => {
+    const { credential, data, now } = context();
+    return { credential, db: data.db, now };
+  };
+
+  /** prompts/get and completion/complete: a bad argument or unknown prompt is -32602 with what to fix. */
+  async function answer(id: RequestId, run: () => Promise<unknown>): Promise<JsonRpcResponse> {
+    try {
+      return { jsonrpc: '2.0', id, result: await run() };
+    } catch (error) {
+      if (error instanceof InvalidParamsError) return rpcError(id, JSONRPC.INVALID_PARAMS, error.message);
+      throw error;
+    }
+  }
 
   async function handle(message: JsonRpcRequest, context: () => CallContext): Promise<JsonRpcResponse | null> {
     const { id, method } = message;
@@ -111,8 +136,8 @@ export function createProtocolHandler(registry: ToolRegistry, identity: ServerId
           id,
           result: {
             protocolVersion: negotiateVersion(params.data.protocolVersion),
-            capabilities: { tools: { listChanged: false } },
-            serverInfo: { name: identity.name, title: 'Conduit', version: identity.version },
+            capabilities: { tools: { listChanged: false }, prompts: { listChanged: false }, completions: {} },
+            serverInfo: { name: identity.name, title: 'Conduit', version: identity.version, description: SERVER_DESCRIPTION, icons: SERVER_ICONS },
             instructions: identity.instructions,
           },
         };
@@ -129,6 +154,14 @@ export function createProtocolHandler(registry: ToolRegistry, identity: ServerId
         const result: CallToolResult = await executeTool(tool, params.data.arguments ?? {}, context());
         return { jsonrpc: '2.0', id, result };
       }
+      case 'prompts/list':
+        // One page holds every prompt: a cursor can only be one we never issued.
+        if (message.params?.cursor !== undefined) return rpcError(id, JSONRPC.INVALID_PARAMS, 'Invalid cursor: prompts/list returns every prompt on its first page');
+        return { jsonrpc: '2.0', id, result: promptsList };
+      case 'prompts/get':
+        return answer(id, () => prompts.get(message.params, promptContext(context)));
+      case 'completion/complete':
+        return answer(id, () => complete(message.params, prompts, promptContext(context)));
       default:
         return rpcError(id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${method}`);
     }

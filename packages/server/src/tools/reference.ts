@@ -1,4 +1,10 @@
+import { SURFACE_ICONS } from '../icons.js';
 import type { ListedTool } from './registry.js';
+
+/** The surface whose icon a tool shows, by the icon list it carries. */
+function iconName(tool: ListedTool): string {
+  return Object.entries(SURFACE_ICONS).find(([, icons]) => icons === tool.icons)?.[0] ?? '—';
+}
 
 /**
  * Renders docs/tools.md from the registry, so the reference can never drift from the code
@@ -13,13 +19,15 @@ export function renderToolReference(tools: readonly ListedTool[]): string {
     'Every tool takes `workspace_id` (id `wp_…` or slug) except `list_workspaces`. Errors are tool results with',
     '`isError: true` and `content[0].text` = `"<code>: <message>"`. Write tools take an optional',
     '`idempotency_key` (or the `Idempotency-Key` HTTP header). `list_helpdesk_tickets` and',
-    '`get_helpdesk_ticket` are accepted as aliases of `list_tickets` and `get_ticket`.',
+    '`get_helpdesk_ticket` are accepted as aliases of `list_tickets` and `get_ticket`. Each tool carries the',
+    'icon of its surface (`icons`, MCP 2025-11-25: a 48×48 PNG as a `data:` URI, so showing it fetches nothing);',
+    'the last column names it. The prompts are in [prompts.md](prompts.md).',
     '',
-    '| tool | readOnly | destructive | idempotent | openWorld |',
-    '| --- | --- | --- | --- | --- |',
+    '| tool | readOnly | destructive | idempotent | openWorld | icon |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...tools.map((t) => {
       const a = t.annotations;
-      return `| [\`${t.name}\`](#${t.name}) | ${a.readOnlyHint} | ${a.destructiveHint} | ${a.idempotentHint} | ${a.openWorldHint} |`;
+      return `| [\`${t.name}\`](#${t.name}) | ${a.readOnlyHint} | ${a.destructiveHint} | ${a.idempotentHint} | ${a.openWorldHint} | ${iconName(t)} |`;
     }),
     '',
   ];

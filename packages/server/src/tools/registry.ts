@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SURFACE_ICONS, type Icon, type Surface } from '../icons.js';
 import { agentTools } from './agents.js';
 import { appointmentTools } from './appointments.js';
 import { callTools } from './calls.js';
@@ -13,20 +14,25 @@ import { skillTools } from './skills.js';
 import { ticketTools } from './tickets.js';
 import { workspaceTools } from './workspaces.js';
 
-/** Every tool, in the order tools/list shows them (grouped by surface, as on the product page). */
-export const allTools: readonly AnyTool[] = [
-  ...workspaceTools,
-  ...contactTools,
-  ...customAttributeTools,
-  ...conversationTools,
-  ...ticketTools,
-  ...callTools,
-  ...appointmentTools,
-  ...reservationTools,
-  ...knowledgeTools,
-  ...agentTools,
-  ...skillTools,
+/** The tools of each surface, in the order tools/list shows them (as on the product page); a surface names its icon. */
+const SURFACES: readonly (readonly [Surface, readonly AnyTool[]])[] = [
+  ['workspaces', workspaceTools],
+  ['contacts', contactTools],
+  ['custom_attributes', customAttributeTools],
+  ['conversations', conversationTools],
+  ['tickets', ticketTools],
+  ['calls', callTools],
+  ['appointments', appointmentTools],
+  ['reservations', reservationTools],
+  ['knowledge', knowledgeTools],
+  ['agents', agentTools],
+  ['skills', skillTools],
 ];
+
+/** Every tool, in the order tools/list shows them. */
+export const allTools: readonly AnyTool[] = SURFACES.flatMap(([, tools]) => tools);
+
+const surfaceOf = new Map(SURFACES.flatMap(([surface, tools]) => tools.map((tool) => [tool.name, surface] as const)));
 
 /**
  * Names the product page's examples use; accepted by tools/call, never listed, so models that
@@ -45,6 +51,8 @@ export interface ListedTool {
   inputSchema: Record<string, unknown>;
   outputSchema: Record<string, unknown>;
   annotations: ToolAnnotations;
+  /** Its surface's icon (MCP 2025-11-25); absent for a tool outside the catalog. */
+  icons?: readonly Icon[];
 }
 
 export interface ToolRegistry {
@@ -77,14 +85,18 @@ export function createRegistry(tools: readonly AnyTool[] = allTools): ToolRegist
       aliases.set(alias, target);
     }
   }
-  const listed = tools.map((tool) => ({
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: jsonSchema(tool.input, 'input'),
-    outputSchema: jsonSchema(tool.output, 'output'),
-    annotations: annotationsFor(tool.kind, tool.title),
-  }));
+  const listed = tools.map((tool): ListedTool => {
+    const surface = surfaceOf.get(tool.name);
+    return {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: jsonSchema(tool.input, 'input'),
+      outputSchema: jsonSchema(tool.output, 'output'),
+      annotations: annotationsFor(tool.kind, tool.title),
+      ...(surface ? { icons: SURFACE_ICONS[surface] } : {}),
+    };
+  });
   const served = { names: new Set(tools.map((tool) => tool.name)), aliases };
   return { tools, listed, served, get: (name) => byName.get(name) };
 }
