@@ -72,6 +72,31 @@ async function modelCalls(server: string, calls: PlannedCall[], during?: () => P
   return { text: outcome.text, offered: model.offered().filter((offered) => offered.startsWith(`mcp__${server}__`)).map((name) => name.slice(`mcp__${server}__`.length)) };
 }
 
+/**
+ * `claude -p "<line>"` for a slash command: what Claude Code answered by itself (its `result`), and
+ * the user turns it sent the model (none when it answered without the model).
+ */
+async function slashCommand(line: string): Promise<{ result: string; sent: string[] }> {
+  model.plan();
+  const before = model.userTexts.length;
+  const run = expectSuccess(await claude(['-p', line, '--output-format', 'json']), `claude -p "${line}"`);
+  const { result } = JSON.parse(run.stdout) as { result: string };
+  return { result, sent: model.userTexts.slice(before) };
+}
+
+/** The text triage_tickets sends for acme-hotels and 7d, with its `updated_after` read back. */
+function expectTriageRequest(sent: string[], startedAt: number): void {
+  expect(sent, 'one user turn sent to the model').toHaveLength(1);
+  const text = sent[0]!;
+  expect(text).toContain('For the "acme-hotels" workspace, list every open helpdesk ticket touched in the last 7 days');
+  expect(text).toContain('Use list_tickets with workspace_id "acme-hotels", status "open"');
+  // The window, turned into a timestamp by the server (to the minute) when Claude Code got the prompt.
+  const since = Date.parse(/updated_after "([^"]+)"/.exec(text)?.[1] ?? '');
+  const week = 7 * 24 * 3_600_000;
+  expect(since).toBeGreaterThanOrEqual(startedAt - week - 60_000);
+  expect(since).toBeLessThanOrEqual(Date.now() - week);
+}
+
 /** The first sign-in link a tool result gave the model since `from` (polls the fake model's record). */
 async function signInLinkGiven(tool: string, from: number, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -138,7 +163,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     const browserRows = ['first-run', 'http-oauth'];
-    const expected = ['http-header', 'bridge-stored', 'bridge-signed-out', 'first-run', 'http-no-header', 'http-oauth'].filter((key) => chromium.available || !browserRows.includes(key));
+    const expected = ['http-header', 'bridge-stored', 'bridge-signed-out', 'first-run', 'http-no-header', 'http-oauth', 'prompt', 'prompt-phrase', 'prompt-missing', 'prompt-workspace', 'prompt-signed-out'].filter((key) => chromium.available || !browserRows.includes(key));
     if (expected.every((key) => rows.has(key))) {
       recordWorksWith({ id: 'claude-code', host: 'Claude Code', packageName: '@anthropic-ai/claude-code', test: 'hosts-claude-code.test.ts', rows: expected.map((key) => rows.get(key)!) });
     }
@@ -229,5 +254,54 @@ describe('Claude Code', { timeout: 240_000 }, () => {
     const { text, offered } = await modelCalls('conduit-oauth', [{ tool: 'search_knowledge_nodes', args: SEARCH }]);
     expect(text).toContain('48 hours');
     rows.set('http-oauth', { configuration: 'the same, then `claude mcp login conduit` (OAuth sign-in and consent in the browser)', result: `✔ Connected; ${offered.length} tools; a tool call answered` });
+  });
+  it('prompts as slash commands: `/mcp__<server>__triage_tickets acme-hotels 7d` sends what prompts/get returned as the user\'s turn, over HTTP and through the bridge', async () => {
+    for (const name of ['conduit-http', 'conduit-bridge']) {
+      const startedAt = Date.now();
+      const { result, sent } = await slashCommand(`/mcp__${name}__triage_tickets acme-hotels 7d`);
+      expectTriageRequest(sent, startedAt);
+      expect(result).toBe('Done.');
+    }
+    rows.set('prompt', {
+      configuration: 'prompts (HTTP, or the bridge signed in): `/mcp__conduit__triage_tickets acme-hotels 7d`',
+      result: '✔ the prompt\'s request (workspace checked, `updated_after` 7 days back, the tools to call) sent to the model as the user\'s message',
+    });
+  });
+
+  it('a phrase of several words is written with + between them (Claude Code splits arguments on spaces)', async () => {
+    const { sent } = await slashCommand('/mcp__conduit-http__find_conversations acme-hotels double+charge');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toContain('Search the "acme-hotels" workspace for any conversation where the contact mentioned "double charge" in the last 7 days');
+    rows.set('prompt-phrase', {
+      configuration: '`/mcp__conduit__find_conversations acme-hotels double+charge`',
+      result: '✔ searches for the phrase "double charge" (the `window` left out: its default, 7 days)',
+    });
+  });
+
+  it('a prompt without its required argument: Claude Code names it and the usage, and asks the model nothing', async () => {
+    const { result, sent } = await slashCommand('/mcp__conduit-http__triage_tickets');
+    expect(result).toBe('Error: Missing required argument: workspace. Usage: /mcp__conduit-http__triage_tickets workspace window');
+    expect(sent).toEqual([]);
+    rows.set('prompt-missing', { configuration: '`/mcp__conduit__triage_tickets` (no workspace)', result: `shows \`${result.replace('conduit-http', 'conduit')}\`; nothing sent to the model` });
+  });
+
+  it('a prompt for a workspace the credential cannot use: Claude Code shows the server\'s error with the ones it can, and asks the model nothing', async () => {
+    const { result, sent } = await slashCommand('/mcp__conduit-http__triage_tickets no-such-workspace');
+    expect(result).toBe('ProtocolError: Invalid argument "workspace" of prompt triage_tickets: "no-such-workspace" is not a workspace this credential can use; it can use: acme-hotels, northwind-clinic');
+    expect(sent).toEqual([]);
+    rows.set('prompt-workspace', { configuration: '`/mcp__conduit__triage_tickets no-such-workspace`', result: `shows \`${result}\`; nothing sent to the model` });
+  });
+
+  it('the bridge never signed in has no prompts: the command is unknown and reaches the model as plain text', async () => {
+    const line = '/mcp__conduit-signin__triage_tickets acme-hotels 7d';
+    const { sent } = await slashCommand(line);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toContain(line);
+    expect(sent[0]).toContain('no command with that name is available');
+    expect(sent[0]).not.toContain('updated_after');
+    rows.set('prompt-signed-out', {
+      configuration: 'prompts through the bridge never signed in',
+      result: 'not offered (the bridge serves only `conduit_sign_in` until signed in); Claude Code passes the command to the model as plain text, saying it is unknown',
+    });
   });
 });

@@ -38,6 +38,8 @@ export interface FakeModel {
   outcomes: ToolOutcome[];
   /** Every request: which API and path (for failure messages). */
   requests: string[];
+  /** The text of the last user message of each Anthropic request: what the host sent as the user's turn. */
+  userTexts: string[];
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startFakeModel(): Promise<FakeModel> {
   let offered: string[] = [];
   const outcomes: ToolOutcome[] = [];
   const requests: string[] = [];
+  const userTexts: string[] = [];
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -104,15 +107,15 @@ export async function startFakeModel(): Promise<FakeModel> {
   }
 
   async function anthropic(body: Json, res: ServerResponse): Promise<void> {
-    const messages = (body.messages as Array<{ content: unknown }> | undefined) ?? [];
+    const messages = (body.messages as Array<{ role?: string; content: unknown }> | undefined) ?? [];
+    const lastUser = messages.filter((message) => message.role === 'user').at(-1)?.content;
+    userTexts.push(textOf(lastUser, '\n'));
     // A host may add its own messages after a tool result (e.g. "more tools are available now").
     for (const message of messages) {
       if (!Array.isArray(message.content)) continue;
       for (const block of message.content as Json[]) {
         if (block.type !== 'tool_result') continue;
-        const content = block.content;
-        const text = typeof content === 'string' ? content : Array.isArray(content) ? (content as Json[]).map((c) => String(c.text ?? '')).join('') : '';
-        takeResult(String(block.tool_use_id), text, block.is_error === true);
+        takeResult(String(block.tool_use_id), textOf(block.content, ''), block.is_error === true);
       }
     }
     const tools = ((body.tools as Json[] | undefined) ?? []).map((tool) => String(tool.name));
@@ -183,11 +186,18 @@ export async function startFakeModel(): Promise<FakeModel> {
     offered: () => offered,
     outcomes,
     requests,
+    userTexts,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The text of Anthropic message content: a string, or the text of its blocks joined by `separator`. */
+function textOf(content: unknown, separator: string): string {
+  if (typeof content === 'string') return content;
+  return Array.isArray(content) ? (content as Json[]).map((block) => String(block.text ?? '')).join(separator) : '';
 }
 
 function json(res: ServerResponse, body: unknown, status = 200): void {
