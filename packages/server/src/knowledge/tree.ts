@@ -1,5 +1,6 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
-import { invalidArgument, notFound, ToolError } from '../core/errors.js';
+import { invalidArgument, ToolError } from '../core/errors.js';
+import { findInWorkspace } from '../core/find-in-workspace.js';
 import { newId } from '../ids.js';
 import type { Database, KnowledgeNodesTable } from '../store/schema.js';
 import { chunkBody } from './chunking.js';
@@ -26,15 +27,8 @@ export function isWithin(path: string, ancestorPath: string): boolean {
   return path === ancestorPath || path.startsWith(`${ancestorPath}/`);
 }
 
-export async function loadNode(db: Kysely<Database>, workspaceId: string, nodeId: string): Promise<KnowledgeNodeRow> {
-  const row = await db
-    .selectFrom('knowledge_nodes')
-    .selectAll()
-    .where('id', '=', nodeId)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  if (!row) throw notFound('Knowledge node', nodeId);
-  return row;
+export function loadNode(db: Kysely<Database>, workspaceId: string, nodeId: string): Promise<KnowledgeNodeRow> {
+  return findInWorkspace(db, 'knowledge_nodes', workspaceId, nodeId);
 }
 
 /** A node that may hold children: it must exist in the workspace and be a folder. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { invalidArgument, notFound } from '../core/errors.js';
+import { invalidArgument } from '../core/errors.js';
+import { findInWorkspace } from '../core/find-in-workspace.js';
 import { enqueueDelivery } from '../delivery/outbox.js';
 import { newId } from '../ids.js';
 import type { Channel, ContactsTable, ConversationsTable, Database, MessagesTable } from '../store/schema.js';
@@ -44,13 +45,7 @@ export async function appendOutboundMessage(db: Kysely<Database>, input: Outboun
   if (input.subject !== undefined && channel !== 'email') {
     throw invalidArgument(`subject is only used on the email channel; this conversation is on ${channel}.`);
   }
-  const contact = await db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('id', '=', conversation.contact_id)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  if (!contact) throw notFound('Contact', conversation.contact_id);
+  const contact = await findInWorkspace(db, 'contacts', workspaceId, conversation.contact_id);
   const to = contactAddress(contact, channel);
   const sender = await resolveSender(db, workspaceId, channel, input.senderId);
   const subject = channel === 'email' ? (input.subject ?? replySubject(conversation.subject)) : null;

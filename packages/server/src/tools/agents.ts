@@ -1,12 +1,14 @@
 import type { Selectable, Updateable } from 'kysely';
 import { z } from 'zod';
-import { invalidArgument, notFound } from '../core/errors.js';
+import { invalidArgument } from '../core/errors.js';
+import { findInWorkspace } from '../core/find-in-workspace.js';
 import { newId } from '../ids.js';
 import type { AgentsTable } from '../store/schema.js';
-import { defineTool, type ToolContext } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, idempotencyKeySchema, idSchema, jsonArray, singleLine, timestampOut, workspaceIdSchema } from './schemas.js';
-import { assertNameFree, unique } from './unique-name.js';
+import { defineWorkspaceTool, type ToolContext } from './define.js';
+import { defineGetTool } from './get-tool.js';
+import { defineListTool } from './list-tool.js';
+import { channelSchema, idempotencyKeySchema, idSchema, jsonArray, singleLine, timestampOut } from './schemas.js';
+import { assertNameFree, requireChange, unique } from './unique-name.js';
 
 const operationModeSchema = z.enum(['autopilot', 'copilot', 'off']);
 
@@ -29,16 +31,7 @@ const agentOut = agentSummary.extend({
 type AgentRow = Selectable<AgentsTable>;
 
 function toAgentSummary(row: AgentRow): z.input<typeof agentSummary> {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    operation_mode: row.operation_mode,
-    channels: jsonArray<z.infer<typeof channelSchema>>(row.channels),
-    skill_ids: jsonArray(row.skill_ids),
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
+  return { ...row, channels: jsonArray<z.infer<typeof channelSchema>>(row.channels), skill_ids: jsonArray(row.skill_ids) };
 }
 
 function toAgent(row: AgentRow): z.input<typeof agentOut> {
@@ -67,17 +60,6 @@ const channelsSchema = z
   .max(5)
   .describe('Channels the agent answers on. Replaces the whole list.');
 
-async function loadAgent(ctx: ToolContext, workspaceId: string, agentId: string): Promise<AgentRow> {
-  const row = await ctx.db
-    .selectFrom('agents')
-    .selectAll()
-    .where('id', '=', agentId)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  if (!row) throw notFound('Agent', agentId);
-  return row;
-}
-
 /** Refuses skill ids that are not skills of this workspace, naming every one of them. */
 async function checkSkillIds(ctx: ToolContext, workspaceId: string, skillIds: string[]): Promise<void> {
   if (skillIds.length === 0) return;
@@ -97,54 +79,35 @@ async function checkSkillIds(ctx: ToolContext, workspaceId: string, skillIds: st
   }
 }
 
-async function agentNames(ctx: ToolContext, workspaceId: string) {
-  return ctx.db.selectFrom('agents').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
-}
-
-export const listAgents = defineTool({
+export const listAgents = defineListTool({
   name: 'list_agents',
   title: 'List agents',
   description:
     'List the AI agents of a workspace, oldest first, as summaries: name, description, operation_mode (autopilot, copilot or off), channels and skill_ids. Use get_agent for an agent\'s instructions and guardrails.',
-  kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, ...paginationShape }),
-  output: pageSchema(agentSummary),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_agents', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('agents').selectAll().where('workspace_id', '=', workspace.id);
-    if (args.cursor) query = query.where(afterPosition('created_at', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toAgentSummary, {
-      key: ctx.cursorKey,
-      scope,
-      positionOf: (row) => [row.created_at, row.seq],
-    });
-  },
+  filters: {},
+  item: agentSummary,
+  rows: (_args, ctx, workspace) => ctx.db.selectFrom('agents').selectAll().where('workspace_id', '=', workspace.id),
+  order: { column: 'created_at', direction: 'asc' },
+  toItem: toAgentSummary,
 });
 
-export const getAgent = defineTool({
+export const getAgent = defineGetTool({
   name: 'get_agent',
   title: 'Get agent',
   description:
     'Get one AI agent in full: name, description, instructions, guardrails, skill_ids, operation_mode (autopilot, copilot or off) and channels.',
-  kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, agent_id: idSchema('ag', 'Agent') }),
+  row: { table: 'agents', argument: 'agent_id', schema: idSchema('ag', 'Agent') },
   output: agentOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    return toAgent(await loadAgent(ctx, workspace.id, args.agent_id));
-  },
+  toItem: toAgent,
 });
 
-export const createAgent = defineTool({
+export const createAgent = defineWorkspaceTool({
   name: 'create_agent',
   title: 'Create agent',
   description:
     'Create an AI agent with a name (unique in the workspace, ignoring case; a clash is a conflict) and instructions, optionally a description, guardrails, skills, channels and operation_mode. operation_mode defaults to off, so a new agent answers no customer until someone deliberately sets autopilot or copilot. Returns the new agent.',
   kind: 'create',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     name: nameSchema,
     instructions: instructionsSchema,
     description: descriptionSchema.optional().describe('One line saying what the agent is for.'),
@@ -155,13 +118,12 @@ export const createAgent = defineTool({
       .describe('autopilot: answers customers itself; copilot: drafts replies for a human to approve; off (default): inactive.'),
     channels: channelsSchema.default([]),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: agentOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const skillIds = unique(args.skill_ids);
     await checkSkillIds(ctx, workspace.id, skillIds);
-    assertNameFree('agent', await agentNames(ctx, workspace.id), args.name);
+    await assertNameFree(ctx.db, 'agents', workspace.id, args.name);
     const now = ctx.now().toISOString();
     const id = newId('ag');
     await ctx.db
@@ -180,20 +142,19 @@ export const createAgent = defineTool({
         updated_at: now,
       })
       .execute();
-    return toAgent(await loadAgent(ctx, workspace.id, id));
+    return toAgent(await findInWorkspace(ctx.db, 'agents', workspace.id, id));
   },
 });
 
 const patchableFields = ['name', 'instructions', 'description', 'guardrails', 'skill_ids', 'operation_mode', 'channels'] as const;
 
-export const patchAgent = defineTool({
+export const patchAgent = defineWorkspaceTool({
   name: 'patch_agent',
   title: 'Patch agent',
   description:
     'Change an AI agent: only the fields you pass change; description: null clears it. guardrails, skill_ids and channels replace the whole list (pass the full new list, [] to empty it). Set operation_mode to autopilot, copilot or off to turn the agent on or off. Returns the updated agent.',
   kind: 'update',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     agent_id: idSchema('ag', 'Agent'),
     name: nameSchema.optional(),
     instructions: instructionsSchema.optional(),
@@ -203,17 +164,14 @@ export const patchAgent = defineTool({
     operation_mode: operationModeSchema.optional().describe('autopilot: answers customers itself; copilot: drafts replies for a human to approve; off: inactive.'),
     channels: channelsSchema.optional(),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: agentOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    if (patchableFields.every((field) => args[field] === undefined)) {
-      throw invalidArgument(`Nothing to change: pass at least one of ${patchableFields.join(', ')}.`);
-    }
-    const row = await loadAgent(ctx, workspace.id, args.agent_id);
+  async handler(args, ctx, workspace) {
+    requireChange(args, patchableFields);
+    const row = await findInWorkspace(ctx.db, 'agents', workspace.id, args.agent_id);
     const changes: Updateable<AgentsTable> = { updated_at: ctx.now().toISOString() };
     if (args.name !== undefined) {
-      assertNameFree('agent', await agentNames(ctx, workspace.id), args.name, row.id);
+      await assertNameFree(ctx.db, 'agents', workspace.id, args.name, row.id);
       changes.name = args.name;
     }
     if (args.skill_ids !== undefined) {
@@ -227,21 +185,20 @@ export const patchAgent = defineTool({
     if (args.operation_mode !== undefined) changes.operation_mode = args.operation_mode;
     if (args.channels !== undefined) changes.channels = JSON.stringify(unique(args.channels));
     await ctx.db.updateTable('agents').set(changes).where('id', '=', row.id).execute();
-    return toAgent(await loadAgent(ctx, workspace.id, row.id));
+    return toAgent(await findInWorkspace(ctx.db, 'agents', workspace.id, row.id));
   },
 });
 
-export const deleteAgent = defineTool({
+export const deleteAgent = defineWorkspaceTool({
   name: 'delete_agent',
   title: 'Delete agent',
   description:
     'Delete an AI agent permanently. Its skills are not deleted (they may serve other agents). To only stop it answering, patch_agent with operation_mode off instead. Returns the deleted agent as it was; deleting it again is not_found.',
   kind: 'delete',
-  input: z.object({ workspace_id: workspaceIdSchema, agent_id: idSchema('ag', 'Agent'), idempotency_key: idempotencyKeySchema }),
+  input: { agent_id: idSchema('ag', 'Agent'), idempotency_key: idempotencyKeySchema },
   output: z.object({ deleted: z.literal(true), agent: agentOut }),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const row = await loadAgent(ctx, workspace.id, args.agent_id);
+  async handler(args, ctx, workspace) {
+    const row = await findInWorkspace(ctx.db, 'agents', workspace.id, args.agent_id);
     await ctx.db.deleteFrom('agents').where('id', '=', row.id).execute();
     return { deleted: true as const, agent: toAgent(row) };
   },

@@ -1,10 +1,10 @@
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { notFound } from '../core/errors.js';
 import type { CallsTable } from '../store/schema.js';
-import { defineTool } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { idSchema, jsonArray, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { defineGetTool } from './get-tool.js';
+import { narrow } from './list-filters.js';
+import { defineListTool } from './list-tool.js';
+import { idSchema, jsonArray, timeFilter, timestampOut } from './schemas.js';
 
 /** Lists show the start of a call's summary; get_call has it whole, with the transcript. */
 export const CALL_SUMMARY_PREVIEW_CHARS = 280;
@@ -49,17 +49,7 @@ function preview(text: string | null, max: number): string | null {
 }
 
 function toCallSummary(row: CallRow): z.input<typeof callSummary> {
-  return {
-    id: row.id,
-    contact_id: row.contact_id,
-    direction: row.direction,
-    status: row.status,
-    from_number: row.from_number,
-    to_number: row.to_number,
-    started_at: row.started_at,
-    duration_seconds: row.duration_seconds,
-    summary: preview(row.summary, CALL_SUMMARY_PREVIEW_CHARS),
-  };
+  return { ...row, summary: preview(row.summary, CALL_SUMMARY_PREVIEW_CHARS) };
 }
 
 interface StoredTurn {
@@ -78,66 +68,37 @@ function toTurn(turn: StoredTurn): z.input<typeof transcriptTurn> {
   };
 }
 
-export const listCalls = defineTool({
+export const listCalls = defineListTool({
   name: 'list_calls',
   title: 'List calls',
   description:
     'List phone calls in a workspace, most recent first, optionally for one contact, by direction, by outcome (status: completed, missed, voicemail, failed) and by start time (e.g. started_after = 24 hours ago for "calls today"). Returns summaries without transcripts; use get_call for the full summary and the transcript.',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  filters: {
     contact_id: idSchema('ct', 'Contact').optional().describe('Only calls with this contact (ct_…).'),
     direction: directionSchema.optional().describe('inbound: the customer called; outbound: the business called.'),
     status: callStatusSchema.optional().describe('Only calls with this outcome.'),
     started_after: timeFilter('Only calls that started at or after this time.'),
     started_before: timeFilter('Only calls that started before this time.'),
-    ...paginationShape,
-  }),
-  output: pageSchema(callSummary),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_calls', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('calls').selectAll().where('workspace_id', '=', workspace.id);
-    if (args.contact_id) query = query.where('contact_id', '=', args.contact_id);
-    if (args.direction) query = query.where('direction', '=', args.direction);
-    if (args.status) query = query.where('status', '=', args.status);
-    if (args.started_after) query = query.where('started_at', '>=', args.started_after);
-    if (args.started_before) query = query.where('started_at', '<', args.started_before);
-    if (args.cursor) query = query.where(afterPosition('started_at', 'seq', 'desc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('started_at', 'desc').orderBy('seq', 'desc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toCallSummary, {
-      key: ctx.cursorKey,
-      scope,
-      positionOf: (row) => [row.started_at, row.seq],
-    });
   },
+  item: callSummary,
+  rows: (args, ctx, workspace) =>
+    narrow(ctx.db.selectFrom('calls').selectAll().where('workspace_id', '=', workspace.id), {
+      equal: { contact_id: args.contact_id, direction: args.direction, status: args.status },
+      between: { column: 'started_at', after: args.started_after, before: args.started_before },
+    }),
+  order: { column: 'started_at', direction: 'desc' },
+  toItem: toCallSummary,
 });
 
-export const getCall = defineTool({
+export const getCall = defineGetTool({
   name: 'get_call',
   title: 'Get call',
   description:
     'Get one phone call with everything: numbers, direction, outcome, start and end time, duration_seconds, the full summary and the transcript as turns (speaker, name, text, at_seconds).',
-  kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, call_id: idSchema('cl', 'Call') }),
+  row: { table: 'calls', argument: 'call_id', schema: idSchema('cl', 'Call') },
   output: callOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const row = await ctx.db
-      .selectFrom('calls')
-      .selectAll()
-      .where('id', '=', args.call_id)
-      .where('workspace_id', '=', workspace.id)
-      .executeTakeFirst();
-    if (!row) throw notFound('Call', args.call_id);
-    return {
-      ...toCallSummary(row),
-      summary: row.summary,
-      ended_at: row.ended_at,
-      transcript: jsonArray<StoredTurn>(row.transcript).map(toTurn),
-      created_at: row.created_at,
-    };
-  },
+  // The summary whole, as stored; lists cut it.
+  toItem: (row) => ({ ...row, transcript: jsonArray<StoredTurn>(row.transcript).map(toTurn) }),
 });
 
 export const callTools = [listCalls, getCall];

@@ -17,9 +17,10 @@ import {
   requireAnAddress,
 } from './contact-fields.js';
 import { sendConversationMessage, toMessage } from './conversations.js';
-import { defineTool, type ToolContext } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, flag, idempotencyKeySchema, idSchema, messageBodySchema, singleLine, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { defineWorkspaceTool, type ToolContext } from './define.js';
+import { narrow } from './list-filters.js';
+import { defineListTool } from './list-tool.js';
+import { channelSchema, flag, idempotencyKeySchema, idSchema, messageBodySchema, singleLine, timeFilter, timestampOut } from './schemas.js';
 
 const contactSummary = z.object({
   id: z.string(),
@@ -46,19 +47,7 @@ export const contactOut = contactSummary.extend({
 type ContactRow = Selectable<ContactsTable>;
 
 export function toContactSummary(row: ContactRow): z.input<typeof contactSummary> {
-  return {
-    id: row.id,
-    first_name: row.first_name,
-    last_name: row.last_name,
-    email: row.email,
-    phone: row.phone,
-    whatsapp: row.whatsapp,
-    archived: flag(row.archived),
-    last_channel: row.last_channel,
-    last_message_at: row.last_message_at,
-    last_message_preview: row.last_message_preview,
-    updated_at: row.updated_at,
-  };
+  return { ...row, archived: flag(row.archived) };
 }
 
 /** The contact's custom attribute values keyed by attribute key. */
@@ -126,46 +115,37 @@ export async function loadFullContact(ctx: ToolContext, workspaceId: string, con
   };
 }
 
-export const listContacts = defineTool({
+/** Contact lists and searches show the most recently updated first. */
+const RECENTLY_UPDATED = { column: 'updated_at', direction: 'desc' } as const;
+
+export const listContacts = defineListTool({
   name: 'list_contacts',
   title: 'List contacts',
   description:
     'List contacts in a workspace, most recently updated first, optionally filtered by update time and archived state. Returns summaries; use get_contact for custom attributes.',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  filters: {
     updated_after: timeFilter('Only contacts updated at or after this time.'),
     updated_before: timeFilter('Only contacts updated before this time.'),
     archived: z.boolean().optional().describe('true: only archived contacts; false: only active ones; omit for both.'),
-    ...paginationShape,
-  }),
-  output: pageSchema(contactSummary),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_contacts', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspace.id);
-    if (args.updated_after) query = query.where('updated_at', '>=', args.updated_after);
-    if (args.updated_before) query = query.where('updated_at', '<', args.updated_before);
-    if (args.archived !== undefined) query = query.where('archived', '=', args.archived ? 1 : 0);
-    if (args.cursor) query = query.where(afterPosition('updated_at', 'seq', 'desc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('updated_at', 'desc').orderBy('seq', 'desc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toContactSummary, {
-      key: ctx.cursorKey,
-      scope,
-      positionOf: (row) => [row.updated_at, row.seq],
-    });
   },
+  item: contactSummary,
+  rows: (args, ctx, workspace) =>
+    narrow(ctx.db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspace.id), {
+      equal: { archived: args.archived === undefined ? undefined : args.archived ? 1 : 0 },
+      between: { column: 'updated_at', after: args.updated_after, before: args.updated_before },
+    }),
+  order: RECENTLY_UPDATED,
+  toItem: toContactSummary,
 });
 
-export const getContact = defineTool({
+export const getContact = defineWorkspaceTool({
   name: 'get_contact',
   title: 'Get contact',
   description: 'Get one contact with all its fields, including custom attributes and last message details.',
   kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, contact_id: idSchema('ct', 'Contact') }),
+  input: { contact_id: idSchema('ct', 'Contact') },
   output: contactOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     return loadFullContact(ctx, workspace.id, args.contact_id);
   },
 });
@@ -176,22 +156,17 @@ function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export const searchContacts = defineTool({
+export const searchContacts = defineListTool({
   name: 'search_contacts',
   title: 'Search contacts',
   description:
     'Find contacts by name, email, phone or WhatsApp number (case-insensitive substring; phone numbers match whatever their formatting). field restricts where to look (default any).',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  filters: {
     query: z.string().trim().min(1).max(200).describe('Text to look for, e.g. "maria", "@example.com", "+1 415 555".'),
     field: z.enum(searchFields).default('any').describe('Which field to search (default any).'),
-    ...paginationShape,
-  }),
-  output: pageSchema(contactSummary),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'search_contacts', workspaceId: workspace.id, filters: args };
+  },
+  item: contactSummary,
+  rows(args, ctx, workspace) {
     const text = likeContains(args.query.toLowerCase());
     const digits = normalizePhone(args.query);
     const phoneLike = digits.length >= 3 ? likeContains(digits) : null;
@@ -210,31 +185,25 @@ export const searchContacts = defineTool({
     if (chosen.length === 0) {
       throw invalidArgument(`query must contain at least 3 digits to search the ${args.field} field.`);
     }
-    let query = ctx.db
+    return ctx.db
       .selectFrom('contacts')
       .selectAll()
       .where('workspace_id', '=', workspace.id)
       .where(sql<boolean>`(${sql.join(chosen, sql` OR `)})`);
-    if (args.cursor) query = query.where(afterPosition('updated_at', 'seq', 'desc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('updated_at', 'desc').orderBy('seq', 'desc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toContactSummary, {
-      key: ctx.cursorKey,
-      scope,
-      positionOf: (row) => [row.updated_at, row.seq],
-    });
   },
+  order: RECENTLY_UPDATED,
+  toItem: toContactSummary,
 });
 
 const contactIdSchema = idSchema('ct', 'Contact');
 
-export const createContact = defineTool({
+export const createContact = defineWorkspaceTool({
   name: 'create_contact',
   title: 'Create contact',
   description:
     'Create a contact. At least one of email, phone or whatsapp is required. Email (case-insensitive) and phone (whatever the formatting) are unique per workspace: a taken one is a conflict naming the existing contact. custom_attributes must use defined keys and types (list_custom_attributes).',
   kind: 'create',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     first_name: nameSchema.optional(),
     last_name: nameSchema.optional(),
     email: emailSchema.optional().describe('Email address; unique per workspace, case-insensitively.'),
@@ -242,10 +211,9 @@ export const createContact = defineTool({
     whatsapp: phoneSchema().optional().describe('WhatsApp number, ideally E.164.'),
     custom_attributes: attributePatchSchema.optional(),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: contactOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const db = ctx.db;
     const fields = {
       first_name: args.first_name ?? null,
@@ -283,14 +251,13 @@ export const createContact = defineTool({
 
 const patchableFields = ['first_name', 'last_name', 'email', 'phone', 'whatsapp', 'archived', 'ai_paused'] as const;
 
-export const patchContact = defineTool({
+export const patchContact = defineWorkspaceTool({
   name: 'patch_contact',
   title: 'Patch contact',
   description:
     'Change some fields of a contact; fields not given stay as they are, null clears a name or address. The contact must keep at least one of email, phone or whatsapp, and email and phone stay unique per workspace. archived hides the contact from active lists; ai_paused stops AI agents from replying to them. Custom attributes: patch_contact_custom_attributes.',
   kind: 'update',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     contact_id: contactIdSchema,
     first_name: nameSchema.nullable().optional().describe('New first name; null clears it.'),
     last_name: nameSchema.nullable().optional().describe('New last name; null clears it.'),
@@ -300,10 +267,9 @@ export const patchContact = defineTool({
     archived: z.boolean().optional().describe('true archives the contact, false restores it.'),
     ai_paused: z.boolean().optional().describe('true stops AI agents from replying to this contact.'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: contactOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const db = ctx.db;
     if (patchableFields.every((field) => args[field] === undefined)) {
       throw invalidArgument(`give at least one field to change: ${patchableFields.join(', ')}.`);
@@ -336,24 +302,22 @@ export const patchContact = defineTool({
   },
 });
 
-export const sendContactMessage = defineTool({
+export const sendContactMessage = defineWorkspaceTool({
   name: 'send_contact_message',
   title: 'Send contact message',
   description:
     'Send a message to a contact on a channel (sms, email, whatsapp or webchat). This reaches a real person and cannot be undone: only send what the user approved, and pass an idempotency_key (a UUID per logical send) so a retry never sends twice. The message goes into the contact\'s current (not closed) conversation on that channel, or a new one is opened; it is stored at once with status "queued" and returned, delivery happens right after. The contact needs an address for the channel (email, phone for sms, whatsapp). subject is for email only. sender_id picks the identity to send from (list_workspace_senders); default: the channel\'s default sender.',
   kind: 'send',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     contact_id: contactIdSchema,
     channel: channelSchema.describe('The channel to reach the contact on.'),
     body: messageBodySchema,
     sender_id: idSchema('sd', 'Sender').optional().describe('Sender identity (sd_…) on that channel; default: the channel\'s default sender.'),
     subject: singleLine(z.string().trim().min(1).max(300)).optional().describe('Email subject (email only). A new email conversation takes it as its subject.'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: sendConversationMessage.output,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const db = ctx.db;
     if (args.subject !== undefined && args.channel !== 'email') {
       throw invalidArgument(`subject is only used on the email channel, not on ${args.channel}.`);

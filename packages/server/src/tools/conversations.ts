@@ -1,13 +1,15 @@
-import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { invalidArgument, notFound } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
+import { findInWorkspace } from '../core/find-in-workspace.js';
 import { outboundAuthor } from '../messaging/delivery.js';
 import { appendOutboundMessage, type ConversationRow, type MessageRow } from '../messaging/outbound.js';
-import type { ContactsTable } from '../store/schema.js';
-import { parseSearchQuery } from '../store/search.js';
-import { defineTool, type ToolContext } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { channelSchema, idempotencyKeySchema, idSchema, messageBodySchema, timeFilter, timestampOut, workspaceIdSchema } from './schemas.js';
+import { defineWorkspaceTool, type ToolContext } from './define.js';
+import { narrow } from './list-filters.js';
+import { defineListTool } from './list-tool.js';
+import { authorOf, contactName, defineThreadMessagesTool, deliveryStatusSchema, matchesOf, messageAuthorSchema, rowsById } from './message-threads.js';
+import { pageSchema, paginationShape, rankedPage } from './pagination.js';
+import { channelSchema, idempotencyKeySchema, idSchema, messageBodySchema, timeFilter, timestampOut } from './schemas.js';
+import { searchQuerySchema, searchTerms } from './search-query.js';
 
 const conversationStatusSchema = z.enum(['open', 'snoozed', 'closed']);
 
@@ -40,57 +42,22 @@ const conversationOut = conversationSummary.extend({
 const messageOut = z.object({
   id: z.string(),
   direction: z.enum(['inbound', 'outbound']),
-  author: z.object({
-    type: z.enum(['contact', 'user', 'agent', 'system']),
-    id: z.string().nullable(),
-    name: z.string().nullable(),
-  }),
+  author: messageAuthorSchema,
   channel: channelSchema,
   subject: z.string().nullable().describe('Email messages only.'),
   body: z.string(),
-  status: z
-    .enum(['queued', 'sent', 'delivered', 'failed'])
-    .nullable()
-    .describe('Delivery state of an outbound message; null for inbound messages and system notes.'),
+  status: deliveryStatusSchema('Delivery state of an outbound message; null for inbound messages and system notes.'),
   created_at: timestampOut,
 });
-
-type ContactName = Pick<Selectable<ContactsTable>, 'first_name' | 'last_name'>;
-
-function nameOf(contact: ContactName): string | null {
-  return [contact.first_name, contact.last_name].filter(Boolean).join(' ') || null;
-}
 
 type SummaryRow = ConversationRow & { contact_first_name: string | null; contact_last_name: string | null };
 
 function toSummary(row: SummaryRow): z.input<typeof conversationSummary> {
-  return {
-    id: row.id,
-    contact_id: row.contact_id,
-    contact_name: nameOf({ first_name: row.contact_first_name, last_name: row.contact_last_name }),
-    channel: row.channel,
-    status: row.status,
-    subject: row.subject,
-    assignee_id: row.assignee_id,
-    message_count: row.message_count,
-    last_message_at: row.last_message_at,
-    last_message_preview: row.last_message_preview,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
+  return { ...row, contact_name: contactName(row.contact_first_name, row.contact_last_name) };
 }
 
 export function toMessage(row: MessageRow): z.input<typeof messageOut> {
-  return {
-    id: row.id,
-    direction: row.direction,
-    author: { type: row.author_type, id: row.author_id, name: row.author_name },
-    channel: row.channel,
-    subject: row.subject,
-    body: row.body,
-    status: row.status,
-    created_at: row.created_at,
-  };
+  return { ...row, author: authorOf(row) };
 }
 
 /** Conversations of one workspace with their contact's name, the base of every conversation read. */
@@ -103,62 +70,41 @@ function summaries(ctx: ToolContext, workspaceId: string) {
     .where('c.workspace_id', '=', workspaceId);
 }
 
-async function loadConversation(ctx: ToolContext, workspaceId: string, conversationId: string): Promise<ConversationRow> {
-  const row = await ctx.db
-    .selectFrom('conversations')
-    .selectAll()
-    .where('id', '=', conversationId)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  if (!row) throw notFound('Conversation', conversationId);
-  return row;
-}
-
 const conversationIdSchema = idSchema('cv', 'Conversation');
 
-export const listConversations = defineTool({
+export const listConversations = defineListTool({
   name: 'list_conversations',
   title: 'List conversations',
   description:
     'List conversations (SMS, email, WhatsApp, webchat, voice threads with contacts), most recently updated first. Filter by status, channel, contact, assignee or update time; e.g. to find conversations touched in the last 24 hours, pass updated_after. Returns summaries with the contact name and a last_message_preview; use list_conversation_messages for the transcript, and search_conversations to find what was said.',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  filters: {
     status: conversationStatusSchema.optional().describe('Only conversations in this status.'),
     channel: channelSchema.optional().describe('Only conversations on this channel.'),
     contact_id: idSchema('ct', 'Contact').optional().describe('Only this contact\'s conversations (ct_…).'),
     assignee_id: idSchema('us', 'User').optional().describe('Only conversations assigned to this user (us_…).'),
     updated_after: timeFilter('Only conversations updated at or after this time.'),
     updated_before: timeFilter('Only conversations updated before this time.'),
-    ...paginationShape,
-  }),
-  output: pageSchema(conversationSummary),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_conversations', workspaceId: workspace.id, filters: args };
-    let query = summaries(ctx, workspace.id);
-    if (args.status) query = query.where('c.status', '=', args.status);
-    if (args.channel) query = query.where('c.channel', '=', args.channel);
-    if (args.contact_id) query = query.where('c.contact_id', '=', args.contact_id);
-    if (args.assignee_id) query = query.where('c.assignee_id', '=', args.assignee_id);
-    if (args.updated_after) query = query.where('c.updated_at', '>=', args.updated_after);
-    if (args.updated_before) query = query.where('c.updated_at', '<', args.updated_before);
-    if (args.cursor) query = query.where(afterPosition('c.updated_at', 'c.seq', 'desc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('c.updated_at', 'desc').orderBy('c.seq', 'desc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toSummary, { key: ctx.cursorKey, scope, positionOf: (row) => [row.updated_at, row.seq] });
   },
+  item: conversationSummary,
+  rows: (args, ctx, workspace) =>
+    narrow(summaries(ctx, workspace.id), {
+      table: 'c',
+      equal: { status: args.status, channel: args.channel, contact_id: args.contact_id, assignee_id: args.assignee_id },
+      between: { column: 'updated_at', after: args.updated_after, before: args.updated_before },
+    }),
+  order: { table: 'c', column: 'updated_at', direction: 'desc' },
+  toItem: toSummary,
 });
 
-export const getConversation = defineTool({
+export const getConversation = defineWorkspaceTool({
   name: 'get_conversation',
   title: 'Get conversation',
   description:
     'Get one conversation\'s metadata: status, channel, subject, message count, last message preview, the contact (name and addresses) and the assignee. Does not include the messages: use list_conversation_messages for those.',
   kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, conversation_id: conversationIdSchema }),
+  input: { conversation_id: conversationIdSchema },
   output: conversationOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const row = await summaries(ctx, workspace.id)
       .leftJoin('users as u', 'u.id', 'c.assignee_id')
       .select(['ct.email as contact_email', 'ct.phone as contact_phone', 'ct.whatsapp as contact_whatsapp', 'u.name as assignee_name'])
@@ -188,102 +134,73 @@ const conversationHit = conversationSummary.extend({
     .describe(`Up to ${MATCHES_PER_CONVERSATION} matching messages, newest first.`),
 });
 
-export const searchConversations = defineTool({
+export const searchConversations = defineWorkspaceTool({
   name: 'search_conversations',
   title: 'Search conversations',
   description:
     'Full-text search over the messages of every conversation, best match first. All words must match; put "exact phrases" in double quotes. created_after/created_before restrict the time of the matching messages (e.g. what a contact said last week). Each hit is the conversation summary plus up to 3 matching messages with id, created_at and a snippet. Follow up with list_conversation_messages for the full thread.',
   kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
-    query: z.string().trim().min(1).max(500).describe('Words to find, e.g. double charge, or "double charge" for the exact phrase.'),
+  input: {
+    query: searchQuerySchema('Words to find, e.g. double charge, or "double charge" for the exact phrase.'),
     created_after: timeFilter('Only messages sent at or after this time.'),
     created_before: timeFilter('Only messages sent before this time.'),
     channel: channelSchema.optional().describe('Only conversations on this channel.'),
     status: conversationStatusSchema.optional().describe('Only conversations in this status.'),
     ...paginationShape,
-  }),
+  },
   output: pageSchema(conversationHit),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const query = parseSearchQuery(args.query);
-    if (query.terms.length === 0) throw invalidArgument('query has no words to search for: use letters or digits.');
-    const scope: CursorScope = { tool: 'search_conversations', workspaceId: workspace.id, filters: args };
-    const after = args.cursor ? decodeCursor(ctx.cursorKey, scope, args.cursor) : undefined;
-    const { ranked, hits } = await ctx.search.conversationPage(
-      {
-        workspaceId: workspace.id,
-        query,
-        created: { after: args.created_after, before: args.created_before },
-        channel: args.channel,
-        status: args.status,
-        limit: args.limit + 1,
-        after: after ? { score: Number(after[0]), seq: Number(after[1]) } : undefined,
+  async handler(args, ctx, workspace) {
+    const query = searchTerms(args.query);
+    return rankedPage(
+      ctx,
+      workspace.id,
+      args,
+      async ({ after, limit, pageSize }) => {
+        const { ranked, hits } = await ctx.search.conversationPage(
+          { workspaceId: workspace.id, query, created: { after: args.created_after, before: args.created_before }, channel: args.channel, status: args.status, limit, after },
+          { size: pageSize, perParent: MATCHES_PER_CONVERSATION },
+        );
+        return ranked.map((hit) => ({ ...hit, matches: matchesOf(hits, hit.id) }));
       },
-      { size: args.limit, perParent: MATCHES_PER_CONVERSATION },
-    );
-    const ids = ranked.slice(0, args.limit).map((r) => r.id);
-    const rows = ids.length ? await summaries(ctx, workspace.id).where('c.id', 'in', ids).execute() : [];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return toPage(
-      ranked,
-      args.limit,
-      (r) => ({
-        ...toSummary(byId.get(r.id) as SummaryRow),
-        matches: hits
-          .filter((hit) => hit.parentId === r.id)
-          .map((hit) => ({ message_id: hit.messageId, created_at: hit.createdAt, snippet: hit.snippet })),
-      }),
-      { key: ctx.cursorKey, scope, positionOf: (r) => [r.score, r.seq] },
+      async (page) => {
+        const rows = page.length ? await summaries(ctx, workspace.id).where('c.id', 'in', page.map((hit) => hit.id)).execute() : [];
+        const byId = rowsById(rows);
+        return page.map((hit) => ({ ...toSummary(byId(hit.id)), matches: hit.matches }));
+      },
     );
   },
 });
 
-export const listConversationMessages = defineTool({
+export const listConversationMessages = defineThreadMessagesTool({
   name: 'list_conversation_messages',
   title: 'List conversation messages',
   description:
     'Read a conversation\'s transcript: its messages with direction, author, channel, body, delivery status and time. Newest first by default (order desc, so the first page is the latest messages); pass order asc to read from the beginning.',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
-    conversation_id: conversationIdSchema,
-    order: z.enum(['asc', 'desc']).default('desc').describe('desc (default): newest first; asc: oldest first.'),
-    ...paginationShape,
-  }),
-  output: pageSchema(messageOut),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    await loadConversation(ctx, workspace.id, args.conversation_id);
-    const scope: CursorScope = { tool: 'list_conversation_messages', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('messages').selectAll().where('conversation_id', '=', args.conversation_id);
-    if (args.cursor) query = query.where(afterPosition('created_at', 'seq', args.order, decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('created_at', args.order).orderBy('seq', args.order).limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toMessage, { key: ctx.cursorKey, scope, positionOf: (row) => [row.created_at, row.seq] });
-  },
+  thread: { table: 'conversations', argument: 'conversation_id', schema: conversationIdSchema },
+  item: messageOut,
+  messages: (db, conversationId) => db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId),
+  toItem: toMessage,
 });
 
-export const sendConversationMessage = defineTool({
+export const sendConversationMessage = defineWorkspaceTool({
   name: 'send_conversation_message',
   title: 'Send conversation message',
   description:
     'Send a message to the contact of a conversation, on the conversation\'s channel. This reaches a real person and cannot be undone: only send what the user approved, and pass an idempotency_key (a UUID per logical send) so a retry never sends twice. The message is stored at once with status "queued" and returned; delivery happens right after. sender_id picks the identity to send from (see list_workspace_senders; it must be on the conversation\'s channel); without it the channel\'s default sender is used. Sending on a closed conversation reopens it (status open); a snoozed one stays snoozed. Voice conversations cannot take written messages.',
   kind: 'send',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     conversation_id: conversationIdSchema,
     body: messageBodySchema,
     sender_id: idSchema('sd', 'Sender').optional().describe('Sender identity (sd_…) on the conversation\'s channel; default: the channel\'s default sender.'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: messageOut.extend({
     conversation_id: z.string(),
     conversation_status: conversationStatusSchema.describe('The conversation\'s status after the send.'),
     sender: z.object({ id: z.string(), address: z.string(), display_name: z.string() }),
   }),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const conversation = await loadConversation(ctx, workspace.id, args.conversation_id);
+  async handler(args, ctx, workspace) {
+    const conversation = await findInWorkspace(ctx.db, 'conversations', workspace.id, args.conversation_id);
     const result = await appendOutboundMessage(ctx.db, {
       workspaceId: workspace.id,
       conversation,

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Credential } from '../auth/credential.js';
 import type { Workspace } from '../core/workspace-access.js';
 import type { Database } from '../store/schema.js';
 import type { SearchEngine } from '../store/search.js';
 import type { DataSource } from '../store/store.js';
+import { workspaceIdSchema } from './schemas.js';
 
 /**
  * What a tool does to the world. The kind decides the four MCP annotations (see
@@ -86,6 +87,9 @@ export interface ToolContext {
 }
 
 // Handlers see the parsed (defaulted) input and must return something the output schema accepts.
+// They may return database rows as they are, with more columns than the schema declares:
+// executeTool's output parse keeps only what the schema declares (so the schema is the one list
+// of what a tool returns), and handlers convert only the fields that differ from the row.
 export interface ToolDefinition<
   Input extends z.ZodObject = z.ZodObject,
   Output extends z.ZodType = z.ZodType,
@@ -104,6 +108,38 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodType>(
   definition: ToolDefinition<Input, Output>,
 ): ToolDefinition<Input, Output> {
   return definition;
+}
+
+/** The input of a tool that works in one workspace: `workspace_id` first, then its own arguments. */
+export type WorkspaceInput<Shape extends z.ZodRawShape> = z.ZodObject<{ workspace_id: typeof workspaceIdSchema } & Shape>;
+
+export interface WorkspaceToolDefinition<Shape extends z.ZodRawShape, Output extends z.ZodType> {
+  name: string;
+  title: string;
+  description: string;
+  kind: ToolKind;
+  /** The arguments after `workspace_id`. */
+  input: Shape;
+  output: Output;
+  /** Runs with the workspace `workspace_id` names, resolved against the credential's grants. */
+  handler(args: z.output<WorkspaceInput<Shape>>, ctx: ToolContext, workspace: Workspace): Promise<z.input<Output>>;
+}
+
+/**
+ * Declares a tool that works in one workspace (every tool but list_workspaces): its input starts
+ * with `workspace_id`, which is resolved (id or slug; `forbidden` unless granted) before the
+ * handler runs.
+ */
+export function defineWorkspaceTool<Shape extends z.ZodRawShape, Output extends z.ZodType>(
+  definition: WorkspaceToolDefinition<Shape, Output>,
+): ToolDefinition<WorkspaceInput<Shape>, Output> {
+  const { input, handler, ...rest } = definition;
+  return {
+    ...rest,
+    input: z.object({ workspace_id: workspaceIdSchema, ...input }) as WorkspaceInput<Shape>,
+    // The generic output type of the object cannot be narrowed here; workspace_id is its first key.
+    handler: async (args, ctx) => handler(args, ctx, await ctx.workspace((args as { workspace_id: string }).workspace_id)),
+  };
 }
 
 /** Any tool, for registries and the MCP layer. */

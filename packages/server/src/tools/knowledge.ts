@@ -15,10 +15,14 @@ import {
   type KnowledgeNodeRow,
 } from '../knowledge/tree.js';
 import { newId } from '../ids.js';
-import { parseSearchQuery, type RankKey, type SearchQuery } from '../store/search.js';
-import { defineTool, type AnyTool, type ToolContext } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { idempotencyKeySchema, idSchema, singleLine, timestampOut, workspaceIdSchema } from './schemas.js';
+import { parseSearchQuery } from '../store/search.js';
+import { defineWorkspaceTool, type AnyTool, type ToolContext } from './define.js';
+import { defineGetTool } from './get-tool.js';
+import { narrow } from './list-filters.js';
+import { defineListTool } from './list-tool.js';
+import { pageSchema, paginationShape, rankedPage } from './pagination.js';
+import { idempotencyKeySchema, idSchema, singleLine, timestampOut } from './schemas.js';
+import { searchQuerySchema, searchTerms } from './search-query.js';
 
 const nodeIdSchema = idSchema('kn', 'Knowledge node');
 const kindSchema = z.enum(['folder', 'article']);
@@ -72,35 +76,25 @@ const pathPrefixSchema = z
 const title = singleLine(z.string().trim().min(1).max(200)).describe('Node title; also its last path segment.');
 const body = z.string().max(200_000).describe('Markdown body (articles only).');
 
-function toSummary(row: KnowledgeNodeRow): z.input<typeof nodeSummary> {
-  return { id: row.id, title: row.title, path: row.path, kind: row.kind, parent_id: row.parent_id, updated_at: row.updated_at };
-}
 
 async function toNode(ctx: ToolContext, row: KnowledgeNodeRow): Promise<z.input<typeof nodeOut>> {
-  return { ...toSummary(row), body: row.body, children_count: await childCount(ctx.db, row.id), created_at: row.created_at };
+  return { ...row, children_count: await childCount(ctx.db, row.id) };
 }
 
-function requireTerms(query: SearchQuery): SearchQuery {
-  if (query.terms.length === 0) throw invalidArgument('query has no searchable words (letters or digits).');
-  return query;
-}
-
-export const searchKnowledge = defineTool({
+export const searchKnowledge = defineWorkspaceTool({
   name: 'search_knowledge',
   title: 'Search knowledge',
   description:
     'Answer a question from the knowledge base: returns the best-matching passages (chunks) ranked by relevance, each with its node title and path to cite. Any word may match; more matching words rank higher. node_ids restricts the search to those folders or articles and everything below them.',
   kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
-    query: z.string().trim().min(1).max(500).describe('A question or keywords, e.g. "refund policy for early checkout".'),
+  input: {
+    query: searchQuerySchema('A question or keywords, e.g. "refund policy for early checkout".'),
     node_ids: z.array(nodeIdSchema).min(1).max(50).optional().describe('Only search these subtrees.'),
     max_results: z.number().int().min(1).max(50).default(10).describe('How many passages to return (1-50, default 10).'),
-  }),
+  },
   output: z.object({ data: z.array(chunkHit) }),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const query = requireTerms(parseSearchQuery(args.query));
+  async handler(args, ctx, workspace) {
+    const query = searchTerms(args.query);
     let pathPrefixes: string[] | undefined;
     if (args.node_ids) {
       const ids = [...new Set(args.node_ids)];
@@ -124,92 +118,68 @@ export const searchKnowledge = defineTool({
   },
 });
 
-function rankKeyOf(position: unknown[]): RankKey {
-  const [score, seq] = position;
-  if (typeof score !== 'number' || typeof seq !== 'number') throw invalidArgument('cursor is not valid for this query.');
-  return { score, seq };
-}
-
-export const searchKnowledgeNodes = defineTool({
+export const searchKnowledgeNodes = defineWorkspaceTool({
   name: 'search_knowledge_nodes',
   title: 'Search knowledge nodes',
   description:
     'Find every knowledge node whose title or body mentions something, e.g. all nodes that mention "48 hours". Each hit has the title, path and the sentences containing the match, so one call answers "which articles say X, and where". match "words" (default) needs every word somewhere in the node; "phrase" needs the words together in order. For answering a question, use search_knowledge.',
   kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
-    query: z.string().trim().min(1).max(500).describe('Words or a phrase to find, e.g. "48 hours".'),
+  input: {
+    query: searchQuerySchema('Words or a phrase to find, e.g. "48 hours".'),
     match: z.enum(['words', 'phrase']).default('words').describe('words (default): all words anywhere; phrase: the exact phrase.'),
     path_prefix: pathPrefixSchema,
     ...paginationShape,
-  }),
+  },
   output: pageSchema(nodeHit),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'search_knowledge_nodes', workspaceId: workspace.id, filters: args };
-    const query = requireTerms(args.match === 'phrase' ? phraseQuery(args.query) : parseSearchQuery(args.query));
-    const hits = await ctx.search.knowledgeNodes({
-      workspaceId: workspace.id,
-      query,
-      pathPrefix: args.path_prefix,
-      limit: args.limit + 1,
-      after: args.cursor ? rankKeyOf(decodeCursor(ctx.cursorKey, scope, args.cursor)) : undefined,
-    });
-    return toPage(
-      hits,
-      args.limit,
-      (hit) => ({
-        id: hit.id,
-        title: hit.title,
-        path: hit.path,
-        kind: hit.kind as z.infer<typeof kindSchema>,
-        updated_at: hit.updated_at,
-        matches: matchingSentences(hit.title, hit.body, query),
-      }),
-      { key: ctx.cursorKey, scope, positionOf: (hit) => [hit.score, hit.seq] },
+  async handler(args, ctx, workspace) {
+    const query = searchTerms(args.query, args.match === 'phrase' ? phraseQuery : parseSearchQuery);
+    return rankedPage(
+      ctx,
+      workspace.id,
+      args,
+      ({ after, limit }) => ctx.search.knowledgeNodes({ workspaceId: workspace.id, query, pathPrefix: args.path_prefix, limit, after }),
+      (page) =>
+        page.map((hit) => ({
+          id: hit.id,
+          title: hit.title,
+          path: hit.path,
+          kind: hit.kind as z.infer<typeof kindSchema>,
+          updated_at: hit.updated_at,
+          matches: matchingSentences(hit.title, hit.body, query),
+        })),
     );
   },
 });
 
-export const listKnowledgeNodes = defineTool({
+export const listKnowledgeNodes = defineListTool({
   name: 'list_knowledge_nodes',
   title: 'List knowledge nodes',
   description:
     'Browse the knowledge tree in path order. parent_id lists one folder\'s direct children (null: the top level); path_prefix lists a whole subtree; kind keeps only folders or articles. Returns summaries without bodies; use get_knowledge_node for the text.',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  filters: {
     parent_id: nodeIdSchema.nullable().optional().describe('Direct children of this folder; null for top-level nodes.'),
     path_prefix: pathPrefixSchema,
     kind: kindSchema.optional().describe('Only folders or only articles.'),
-    ...paginationShape,
-  }),
-  output: pageSchema(nodeSummary),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_knowledge_nodes', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('knowledge_nodes').selectAll().where('workspace_id', '=', workspace.id);
-    if (args.parent_id === null) query = query.where('parent_id', 'is', null);
-    else if (args.parent_id !== undefined) query = query.where('parent_id', '=', (await loadNode(ctx.db, workspace.id, args.parent_id)).id);
-    if (args.path_prefix) query = query.where(inSubtree('path', args.path_prefix));
-    if (args.kind) query = query.where('kind', '=', args.kind);
-    if (args.cursor) query = query.where(afterPosition('path', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('path').orderBy('seq').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toSummary, { key: ctx.cursorKey, scope, positionOf: (row) => [row.path, row.seq] });
   },
+  item: nodeSummary,
+  async rows(args, ctx, workspace) {
+    let nodes = narrow(ctx.db.selectFrom('knowledge_nodes').selectAll().where('workspace_id', '=', workspace.id), { equal: { kind: args.kind } });
+    if (args.parent_id === null) nodes = nodes.where('parent_id', 'is', null);
+    else if (args.parent_id !== undefined) nodes = nodes.where('parent_id', '=', (await loadNode(ctx.db, workspace.id, args.parent_id)).id);
+    if (args.path_prefix) nodes = nodes.where(inSubtree('path', args.path_prefix));
+    return nodes;
+  },
+  order: { column: 'path', direction: 'asc' },
+  toItem: (row) => row,
 });
 
-export const getKnowledgeNode = defineTool({
+export const getKnowledgeNode = defineGetTool({
   name: 'get_knowledge_node',
   title: 'Get knowledge node',
   description: 'Get one knowledge folder or article, including its full markdown body, path, parent and number of children.',
-  kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, node_id: nodeIdSchema }),
+  row: { table: 'knowledge_nodes', argument: 'node_id', schema: nodeIdSchema },
   output: nodeOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    return toNode(ctx, await loadNode(ctx.db, workspace.id, args.node_id));
-  },
+  toItem: (row, ctx) => toNode(ctx, row),
 });
 
 function refuseFolderBody(kind: string, text: string | undefined): void {
@@ -218,23 +188,21 @@ function refuseFolderBody(kind: string, text: string | undefined): void {
   }
 }
 
-export const createKnowledgeNode = defineTool({
+export const createKnowledgeNode = defineWorkspaceTool({
   name: 'create_knowledge_node',
   title: 'Create knowledge node',
   description:
     'Create a folder or an article, at the top level or inside a folder (parent_id). Its path is the parent\'s path plus the title and must be unique in the workspace. An article\'s body is searchable at once.',
   kind: 'create',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     title,
     kind: kindSchema.describe('folder (holds other nodes) or article (has a body).'),
     body: body.optional(),
     parent_id: nodeIdSchema.optional().describe('The folder to create it in; omit for the top level.'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: nodeOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const db = ctx.db;
     refuseFolderBody(args.kind, args.body);
     const parent = args.parent_id ? await loadFolder(db, workspace.id, args.parent_id) : null;
@@ -262,23 +230,21 @@ export const createKnowledgeNode = defineTool({
   },
 });
 
-export const updateKnowledgeNode = defineTool({
+export const updateKnowledgeNode = defineWorkspaceTool({
   name: 'update_knowledge_node',
   title: 'Update knowledge node',
   description:
     'Rename, rewrite or move a knowledge node. Only the fields given change. parent_id moves it into another folder (null: to the top level); moving or renaming a folder updates the paths of everything below it. Search reflects the change at once.',
   kind: 'update',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     node_id: nodeIdSchema,
     title: title.optional(),
     body: body.optional().describe('New markdown body, replacing the old one (articles only).'),
     parent_id: nodeIdSchema.nullable().optional().describe('Folder to move the node into; null moves it to the top level.'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: nodeOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const db = ctx.db;
     if (args.title === undefined && args.body === undefined && args.parent_id === undefined) {
       throw invalidArgument('give at least one of title, body or parent_id to change.');
@@ -317,26 +283,24 @@ export const updateKnowledgeNode = defineTool({
   },
 });
 
-export const deleteKnowledgeNode = defineTool({
+export const deleteKnowledgeNode = defineWorkspaceTool({
   name: 'delete_knowledge_node',
   title: 'Delete knowledge node',
   description:
     'Delete a knowledge article or folder. A folder that still has children is only deleted with recursive: true, which deletes everything below it too.',
   kind: 'delete',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     node_id: nodeIdSchema,
     recursive: z.boolean().default(false).describe('Also delete everything below a folder (required if it has children).'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: z.object({
     id: z.string(),
     path: z.string(),
     deleted: z.literal(true),
     deleted_count: z.number().int().describe('Nodes deleted, including descendants.'),
   }),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const db = ctx.db;
     const node = await loadNode(db, workspace.id, args.node_id);
     const children = await childCount(db, node.id);

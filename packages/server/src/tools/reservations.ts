@@ -1,10 +1,10 @@
 import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
-import { notFound } from '../core/errors.js';
 import type { ReservationsTable } from '../store/schema.js';
-import { defineTool } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { dateSchema, idSchema, timestampOut, workspaceIdSchema } from './schemas.js';
+import { defineGetTool } from './get-tool.js';
+import { narrow } from './list-filters.js';
+import { defineListTool } from './list-tool.js';
+import { dateSchema, idSchema, timestampOut } from './schemas.js';
 
 const reservationStatusSchema = z.enum(['confirmed', 'cancelled', 'checked_in', 'checked_out']);
 
@@ -46,31 +46,15 @@ const reservationOut = z.object({
 type ReservationRow = Selectable<ReservationsTable>;
 
 function toReservation(row: ReservationRow): z.input<typeof reservationOut> {
-  return {
-    id: row.id,
-    confirmation_code: row.confirmation_code,
-    property: row.property,
-    room_type: row.room_type,
-    check_in: row.check_in,
-    check_out: row.check_out,
-    guests: row.guests,
-    status: row.status,
-    total_amount: toMajorUnits(row.total_amount_minor, row.currency),
-    currency: row.currency,
-    contact_id: row.contact_id,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
+  return { ...row, total_amount: toMajorUnits(row.total_amount_minor, row.currency) };
 }
 
-export const listReservations = defineTool({
+export const listReservations = defineListTool({
   name: 'list_reservations',
   title: 'List reservations',
   description:
     'List hotel reservations in a workspace by arrival date, earliest first, optionally for one contact, by status (confirmed, cancelled, checked_in, checked_out), by check-in date range, or by confirmation code (exact, case-insensitive: the quickest way to find the booking a guest quotes). Every field is short, so items are complete reservations, the same as get_reservation returns.',
-  kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  filters: {
     contact_id: idSchema('ct', 'Contact').optional().describe('Only reservations of this contact (ct_…).'),
     status: reservationStatusSchema.optional().describe('Only reservations with this status.'),
     check_in_after: dateSchema.optional().describe('Only reservations arriving on or after this date, YYYY-MM-DD.'),
@@ -82,50 +66,29 @@ export const listReservations = defineTool({
       .max(64)
       .optional()
       .describe('The booking\'s confirmation code as the guest gives it; letter case is ignored.'),
-    ...paginationShape,
-  }),
-  output: pageSchema(reservationOut),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_reservations', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('reservations').selectAll().where('workspace_id', '=', workspace.id);
-    if (args.contact_id) query = query.where('contact_id', '=', args.contact_id);
-    if (args.status) query = query.where('status', '=', args.status);
-    if (args.check_in_after) query = query.where('check_in', '>=', args.check_in_after);
-    if (args.check_in_before) query = query.where('check_in', '<', args.check_in_before);
-    // Codes are ASCII, so lower() agrees across dialects.
-    if (args.confirmation_code) {
-      query = query.where(sql<string>`lower(confirmation_code)`, '=', args.confirmation_code.toLowerCase());
-    }
-    if (args.cursor) query = query.where(afterPosition('check_in', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('check_in', 'asc').orderBy('seq', 'asc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toReservation, {
-      key: ctx.cursorKey,
-      scope,
-      positionOf: (row) => [row.check_in, row.seq],
-    });
   },
+  item: reservationOut,
+  rows: (args, ctx, workspace) => {
+    const reservations = narrow(ctx.db.selectFrom('reservations').selectAll().where('workspace_id', '=', workspace.id), {
+      equal: { contact_id: args.contact_id, status: args.status },
+      between: { column: 'check_in', after: args.check_in_after, before: args.check_in_before },
+    });
+    // Codes are ASCII, so lower() agrees across dialects.
+    const code = args.confirmation_code?.toLowerCase();
+    return code === undefined ? reservations : reservations.where(sql<string>`lower(confirmation_code)`, '=', code);
+  },
+  order: { column: 'check_in', direction: 'asc' },
+  toItem: toReservation,
 });
 
-export const getReservation = defineTool({
+export const getReservation = defineGetTool({
   name: 'get_reservation',
   title: 'Get reservation',
   description:
     'Get one reservation: confirmation code, property, room type, check-in and check-out dates, guests, status, total amount with currency, and the guest\'s contact_id. To find one by the code a guest quotes, use list_reservations with confirmation_code.',
-  kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, reservation_id: idSchema('rs', 'Reservation') }),
+  row: { table: 'reservations', argument: 'reservation_id', schema: idSchema('rs', 'Reservation') },
   output: reservationOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const row = await ctx.db
-      .selectFrom('reservations')
-      .selectAll()
-      .where('id', '=', args.reservation_id)
-      .where('workspace_id', '=', workspace.id)
-      .executeTakeFirst();
-    if (!row) throw notFound('Reservation', args.reservation_id);
-    return toReservation(row);
-  },
+  toItem: toReservation,
 });
 
 export const reservationTools = [listReservations, getReservation];

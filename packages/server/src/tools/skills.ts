@@ -1,12 +1,13 @@
 import type { Selectable, Updateable } from 'kysely';
 import { z } from 'zod';
-import { invalidArgument, notFound } from '../core/errors.js';
+import { invalidArgument } from '../core/errors.js';
+import { findInWorkspace } from '../core/find-in-workspace.js';
 import { newId } from '../ids.js';
 import type { SkillsTable } from '../store/schema.js';
-import { defineTool, type ServedTools, type ToolContext } from './define.js';
-import { afterPosition, decodeCursor, pageSchema, paginationShape, toPage, type CursorScope } from './pagination.js';
-import { flag, idempotencyKeySchema, idSchema, jsonArray, singleLine, timestampOut, workspaceIdSchema } from './schemas.js';
-import { assertNameFree, unique } from './unique-name.js';
+import { defineWorkspaceTool, type ServedTools } from './define.js';
+import { defineListTool } from './list-tool.js';
+import { flag, idempotencyKeySchema, idSchema, jsonArray, singleLine, timestampOut } from './schemas.js';
+import { assertNameFree, requireChange, unique } from './unique-name.js';
 
 /**
  * list_skills is the only tool that reads a skill (the catalog has no get_skill), so it returns
@@ -30,17 +31,7 @@ const skillOut = z.object({
 type SkillRow = Selectable<SkillsTable>;
 
 function toSkill(row: SkillRow): z.input<typeof skillOut> {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    body: row.body,
-    allowed_tools: jsonArray(row.allowed_tools),
-    tags: jsonArray(row.tags),
-    enabled: flag(row.enabled),
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
+  return { ...row, allowed_tools: jsonArray(row.allowed_tools), tags: jsonArray(row.tags), enabled: flag(row.enabled) };
 }
 
 // Field schemas shared by create_skill and patch_skill.
@@ -77,51 +68,25 @@ function checkToolNames(served: ServedTools, names: string[]): void {
   }
 }
 
-async function loadSkill(ctx: ToolContext, workspaceId: string, skillId: string): Promise<SkillRow> {
-  const row = await ctx.db
-    .selectFrom('skills')
-    .selectAll()
-    .where('id', '=', skillId)
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  if (!row) throw notFound('Skill', skillId);
-  return row;
-}
-
-async function skillNames(ctx: ToolContext, workspaceId: string) {
-  return ctx.db.selectFrom('skills').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute();
-}
-
-export const listSkills = defineTool({
+export const listSkills = defineListTool({
   name: 'list_skills',
   title: 'List skills',
   description:
     'List the skills of a workspace (reusable instructions that agents use, each with the tools it may call), oldest first, complete with body. Bodies can be long (up to 20,000 characters): use a small limit when you only need names and ids. Attach skills to an agent with patch_agent skill_ids.',
-  kind: 'read',
-  input: z.object({ workspace_id: workspaceIdSchema, ...paginationShape }),
-  output: pageSchema(skillOut),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const scope: CursorScope = { tool: 'list_skills', workspaceId: workspace.id, filters: args };
-    let query = ctx.db.selectFrom('skills').selectAll().where('workspace_id', '=', workspace.id);
-    if (args.cursor) query = query.where(afterPosition('created_at', 'seq', 'asc', decodeCursor(ctx.cursorKey, scope, args.cursor)));
-    const rows = await query.orderBy('created_at', 'asc').orderBy('seq', 'asc').limit(args.limit + 1).execute();
-    return toPage(rows, args.limit, toSkill, {
-      key: ctx.cursorKey,
-      scope,
-      positionOf: (row) => [row.created_at, row.seq],
-    });
-  },
+  filters: {},
+  item: skillOut,
+  rows: (_args, ctx, workspace) => ctx.db.selectFrom('skills').selectAll().where('workspace_id', '=', workspace.id),
+  order: { column: 'created_at', direction: 'asc' },
+  toItem: toSkill,
 });
 
-export const createSkill = defineTool({
+export const createSkill = defineWorkspaceTool({
   name: 'create_skill',
   title: 'Create skill',
   description:
     'Create a skill: a name (unique in the workspace, ignoring case; a clash is a conflict), a body of instructions, optionally a description, the tools it may call (allowed_tools, names from tools/list), tags, and enabled (default true). A new skill does nothing until an agent lists it in skill_ids (patch_agent). Returns the new skill.',
   kind: 'create',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     name: nameSchema,
     body: bodySchema,
     description: descriptionSchema.optional().describe('One line saying when the skill applies.'),
@@ -129,13 +94,12 @@ export const createSkill = defineTool({
     tags: tagsSchema.default([]),
     enabled: z.boolean().default(true).describe('Whether agents use the skill (default true).'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: skillOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     const allowedTools = unique(args.allowed_tools);
     checkToolNames(ctx.servedTools, allowedTools);
-    assertNameFree('skill', await skillNames(ctx, workspace.id), args.name);
+    await assertNameFree(ctx.db, 'skills', workspace.id, args.name);
     const now = ctx.now().toISOString();
     const id = newId('sk');
     await ctx.db
@@ -153,20 +117,19 @@ export const createSkill = defineTool({
         updated_at: now,
       })
       .execute();
-    return toSkill(await loadSkill(ctx, workspace.id, id));
+    return toSkill(await findInWorkspace(ctx.db, 'skills', workspace.id, id));
   },
 });
 
 const patchableFields = ['name', 'body', 'description', 'allowed_tools', 'tags', 'enabled'] as const;
 
-export const patchSkill = defineTool({
+export const patchSkill = defineWorkspaceTool({
   name: 'patch_skill',
   title: 'Patch skill',
   description:
     'Change a skill: only the fields you pass change; description: null clears it. allowed_tools and tags replace the whole list (pass the full new list). enabled: false stops agents using the skill without detaching it. Returns the updated skill.',
   kind: 'update',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     skill_id: idSchema('sk', 'Skill'),
     name: nameSchema.optional(),
     body: bodySchema.optional(),
@@ -175,17 +138,14 @@ export const patchSkill = defineTool({
     tags: tagsSchema.optional(),
     enabled: z.boolean().optional().describe('Whether agents use the skill.'),
     idempotency_key: idempotencyKeySchema,
-  }),
+  },
   output: skillOut,
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    if (patchableFields.every((field) => args[field] === undefined)) {
-      throw invalidArgument(`Nothing to change: pass at least one of ${patchableFields.join(', ')}.`);
-    }
-    const row = await loadSkill(ctx, workspace.id, args.skill_id);
+  async handler(args, ctx, workspace) {
+    requireChange(args, patchableFields);
+    const row = await findInWorkspace(ctx.db, 'skills', workspace.id, args.skill_id);
     const changes: Updateable<SkillsTable> = { updated_at: ctx.now().toISOString() };
     if (args.name !== undefined) {
-      assertNameFree('skill', await skillNames(ctx, workspace.id), args.name, row.id);
+      await assertNameFree(ctx.db, 'skills', workspace.id, args.name, row.id);
       changes.name = args.name;
     }
     if (args.allowed_tools !== undefined) {
@@ -198,25 +158,24 @@ export const patchSkill = defineTool({
     if (args.tags !== undefined) changes.tags = JSON.stringify(unique(args.tags));
     if (args.enabled !== undefined) changes.enabled = args.enabled ? 1 : 0;
     await ctx.db.updateTable('skills').set(changes).where('id', '=', row.id).execute();
-    return toSkill(await loadSkill(ctx, workspace.id, row.id));
+    return toSkill(await findInWorkspace(ctx.db, 'skills', workspace.id, row.id));
   },
 });
 
-export const deleteSkill = defineTool({
+export const deleteSkill = defineWorkspaceTool({
   name: 'delete_skill',
   title: 'Delete skill',
   description:
     'Delete a skill permanently. Agents that use it lose it in the same step (it is removed from their skill_ids; removed_from_agent_ids lists them), so no agent is left pointing at a missing skill. To only pause it, patch_skill with enabled: false instead. Returns the deleted skill as it was; deleting it again is not_found.',
   kind: 'delete',
-  input: z.object({ workspace_id: workspaceIdSchema, skill_id: idSchema('sk', 'Skill'), idempotency_key: idempotencyKeySchema }),
+  input: { skill_id: idSchema('sk', 'Skill'), idempotency_key: idempotencyKeySchema },
   output: z.object({
     deleted: z.literal(true),
     skill: skillOut,
     removed_from_agent_ids: z.array(z.string()).describe('Agents whose skill_ids listed this skill; they were updated.'),
   }),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
-    const row = await loadSkill(ctx, workspace.id, args.skill_id);
+  async handler(args, ctx, workspace) {
+    const row = await findInWorkspace(ctx.db, 'skills', workspace.id, args.skill_id);
     const now = ctx.now().toISOString();
     // Filtered here, not with LIKE on the JSON text: "_" in ids is a LIKE wildcard.
     const agents = await ctx.db

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { noWorkspacesError } from '../core/workspace-access.js';
 import { WORKSPACE_ROLES } from '../store/schema.js';
-import { defineTool } from './define.js';
-import { channelSchema, flag, workspaceIdSchema } from './schemas.js';
+import { defineTool, defineWorkspaceTool } from './define.js';
+import { channelSchema, flag } from './schemas.js';
 
 const workspaceOut = z.object({
   id: z.string(),
@@ -49,19 +49,17 @@ const senderOut = z.object({
   default: z.boolean().describe('The sender used for this channel when a send names none.'),
 });
 
-export const listWorkspaceSenders = defineTool({
+export const listWorkspaceSenders = defineWorkspaceTool({
   name: 'list_workspace_senders',
   title: 'List workspace senders',
   description:
     'List the sender identities (phone numbers, email addresses, WhatsApp numbers…) a workspace can send from, optionally for one channel. Pass an id as sender_id to a send tool to choose one.',
   kind: 'read',
-  input: z.object({
-    workspace_id: workspaceIdSchema,
+  input: {
     channel: channelSchema.optional().describe('Only senders for this channel.'),
-  }),
+  },
   output: z.object({ data: z.array(senderOut) }),
-  async handler(args, ctx) {
-    const workspace = await ctx.workspace(args.workspace_id);
+  async handler(args, ctx, workspace) {
     let query = ctx.db
       .selectFrom('senders')
       .selectAll()
