@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { SERVICE_NAMES, serviceStatus, servicesRequired } from './test-services.mjs';
 
 const root = resolve(import.meta.dirname, '..');
@@ -42,11 +42,15 @@ for (const name of absent) {
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedRun = false;
+const failures = [];
 for (const name of runs) {
   const title = { 'server-postgres': 'server (postgres)', 'e2e-smoke': 'e2e (smoke)' }[name] ?? name;
   if (name === 'server-postgres' && !services.postgres.available) {
     process.stdout.write(`\n== ${title}: ${servicesRequired() ? 'FAILED' : 'skipped'}, ${services.postgres.missing}\n`);
-    if (servicesRequired()) failedRun = true;
+    if (servicesRequired()) {
+      failedRun = true;
+      failures.push(`${name}: not run, ${services.postgres.missing}`);
+    }
     continue;
   }
   const cwd = join(root, 'packages', { 'server-postgres': 'server', 'e2e-smoke': 'e2e' }[name] ?? name);
@@ -71,9 +75,23 @@ for (const name of runs) {
     totals.passed += report.numPassedTests;
     totals.failed += report.numFailedTests;
     totals.skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+    // vitest also exits non-zero with every test passed: a file that failed to load, or an error
+    // thrown outside any test. Name it here, or the closing line reads "0 failed" on a failed run.
+    if (run.status !== 0 && report.numFailedTests === 0) {
+      const broken = report.testResults
+        .filter((file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'))
+        .map((file) => {
+          // A failed beforeAll leaves no message on the file and marks its tests skipped.
+          const skipped = file.assertionResults.filter((test) => test.status === 'skipped' || test.status === 'pending').length;
+          const why = file.message ? file.message.split('\n')[0] : `a hook failed, ${skipped} test(s) skipped; its error is above`;
+          return `${relative(cwd, file.name)} (${why})`;
+        });
+      const cause = broken.length > 0 ? `failed to run ${broken.join(', ')}` : 'an error outside any test (see "Errors" above)';
+      failures.push(`${name}: vitest exited with status ${run.status ?? run.signal} and no failed test: ${cause}`);
+    }
   } else {
     failedRun = true;
-    process.stdout.write(`${name}: the test run produced no report\n`);
+    failures.push(`${name}: the test run produced no report (exit status ${run.status ?? run.signal})`);
   }
 }
 const seconds = Math.round((Date.now() - started) / 1000);
@@ -81,8 +99,9 @@ const note = absent.length > 0 ? `; missing services: ${absent.join(', ')}${serv
 process.stdout.write(`\n${runs.join(', ')} on Node ${process.version} in ${Math.floor(seconds / 60)} min ${seconds % 60} s${note}\n`);
 // The closing line stays exactly "tests: N passed, N failed, N skipped" for tools that read it;
 // CONDUIT_TEST_TOTALS (a file) collects the totals of several runs, e.g. one per Node version.
+for (const failure of failures) process.stdout.write(`${failure}\n`);
 process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 if (process.env.CONDUIT_TEST_TOTALS) {
-  appendFileSync(process.env.CONDUIT_TEST_TOTALS, `${JSON.stringify({ node: process.version, runs, ...totals, failedRun, seconds })}\n`);
+  appendFileSync(process.env.CONDUIT_TEST_TOTALS, `${JSON.stringify({ node: process.version, runs, ...totals, failedRun, failures, seconds })}\n`);
 }
 process.exit(failedRun || totals.failed > 0 ? 1 : 0);
