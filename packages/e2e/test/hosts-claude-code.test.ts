@@ -9,6 +9,7 @@ import { useService } from '../../../scripts/test-services.mjs';
 import { CLAUDE_OFFLINE_ENV, claudeBinary, parseMcpList } from '../src/hosts/claude-code.js';
 import { startFakeModel, type FakeModel, type PlannedCall } from '../src/hosts/fake-model.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
+import { expectTriageRequest } from '../src/hosts/prompt-request.js';
 import { expectSuccess, runHost, startHost, type HostRun } from '../src/hosts/run-host.js';
 import { recordWorksWith, type WorksWithRow } from '../src/hosts/works-with.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';
@@ -82,19 +83,6 @@ async function slashCommand(line: string): Promise<{ result: string; sent: strin
   const run = expectSuccess(await claude(['-p', line, '--output-format', 'json']), `claude -p "${line}"`);
   const { result } = JSON.parse(run.stdout) as { result: string };
   return { result, sent: model.userTexts.slice(before) };
-}
-
-/** The text triage_tickets sends for acme-hotels and 7d, with its `updated_after` read back. */
-function expectTriageRequest(sent: string[], startedAt: number): void {
-  expect(sent, 'one user turn sent to the model').toHaveLength(1);
-  const text = sent[0]!;
-  expect(text).toContain('For the "acme-hotels" workspace, list every open helpdesk ticket touched in the last 7 days');
-  expect(text).toContain('Use list_tickets with workspace_id "acme-hotels", status "open"');
-  // The window, turned into a timestamp by the server (to the minute) when Claude Code got the prompt.
-  const since = Date.parse(/updated_after "([^"]+)"/.exec(text)?.[1] ?? '');
-  const week = 7 * 24 * 3_600_000;
-  expect(since).toBeGreaterThanOrEqual(startedAt - week - 60_000);
-  expect(since).toBeLessThanOrEqual(Date.now() - week);
 }
 
 /** The first sign-in link a tool result gave the model since `from` (polls the fake model's record). */
@@ -259,7 +247,8 @@ describe('Claude Code', { timeout: 240_000 }, () => {
     for (const name of ['conduit-http', 'conduit-bridge']) {
       const startedAt = Date.now();
       const { result, sent } = await slashCommand(`/mcp__${name}__triage_tickets acme-hotels 7d`);
-      expectTriageRequest(sent, startedAt);
+      expect(sent, 'one user turn sent to the model').toHaveLength(1);
+      expectTriageRequest(sent[0]!, startedAt);
       expect(result).toBe('Done.');
     }
     rows.set('prompt', {

@@ -8,6 +8,7 @@ import { useService } from '../../../scripts/test-services.mjs';
 import { startFakeModel, type FakeModel } from '../src/hosts/fake-model.js';
 import { addGeminiServer, GEMINI_ENV, geminiScript, parseGeminiMcpList, writeGeminiSettings } from '../src/hosts/gemini-cli.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
+import { expectTriageRequest } from '../src/hosts/prompt-request.js';
 import { expectSuccess, runHost, startHost, type HostRun } from '../src/hosts/run-host.js';
 import { recordWorksWith, type WorksWithRow } from '../src/hosts/works-with.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';
@@ -51,6 +52,19 @@ async function modelCalls(server: string, tool: string, args: Record<string, unk
   return { text: outcome.text, offered: model.offered().filter((offered) => offered.startsWith(`mcp_${server}_`)).length };
 }
 
+/**
+ * `gemini -p "<line>"` for a slash command: how it exited, what it printed on stderr, and the user
+ * turns it sent the model. The Gemini CLI sends a prompt's text as a JSON string literal, the last
+ * line of the turn after its own session context; `prompts` has those decoded.
+ */
+async function slashCommand(line: string): Promise<{ code: number | null; stderr: string; prompts: string[] }> {
+  model.plan();
+  const before = model.userTexts.length;
+  const run = await gemini(['-p', line, '--output-format', 'json'], 120_000);
+  const prompts = model.userTexts.slice(before).map((text) => JSON.parse(text.split('\n').at(-1)!) as string);
+  return { code: run.code, stderr: run.stderr, prompts };
+}
+
 beforeAll(async () => {
   [server, model, hosts] = await Promise.all([startServer({ demo: true }), startFakeModel(), startOfflineHosts('conduit-gemini-home')]);
   const client = new Client({ name: 'e2e', version: '1.0.0' });
@@ -73,7 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    const expected = ['http-header', 'bridge-token', 'http-oauth'].filter((key) => key !== 'http-oauth' || chromium.available);
+    const expected = ['http-header', 'bridge-token', 'http-oauth', 'prompt', 'prompt-bridge', 'prompt-phrase', 'prompt-positional'].filter((key) => key !== 'http-oauth' || chromium.available);
     if (expected.every((key) => rows.has(key))) {
       recordWorksWith({ id: 'gemini-cli', host: 'Gemini CLI', packageName: '@google/gemini-cli', test: 'hosts-gemini-cli.test.ts', rows: expected.map((key) => rows.get(key)!) });
     }
@@ -102,6 +116,52 @@ describe('Gemini CLI', () => {
     expect(text).toContain('48 hours');
     expect(offered).toBe(toolCount);
     rows.set('bridge-token', { configuration: '`gemini mcp add -e CONDUIT_API_TOKEN=capi_… conduit npx conduit-mcp --url <url>`', result: `✔ Connected; ${offered} tools; a tool call answered` });
+  });
+
+  it('prompts as slash commands: `/triage_tickets acme-hotels --window=7d` sends what prompts/get returned as the user\'s turn', async () => {
+    const startedAt = Date.now();
+    const { code, stderr, prompts } = await slashCommand('/triage_tickets acme-hotels --window=7d');
+    expect(code, stderr).toBe(0);
+    expect(prompts).toHaveLength(1);
+    expectTriageRequest(prompts[0]!, startedAt);
+    rows.set('prompt', {
+      configuration: 'prompts: `/triage_tickets acme-hotels --window=7d` (HTTP)',
+      result: '✔ the prompt\'s request (workspace checked, `updated_after` 7 days back, the tools to call) sent to the model as the user\'s message',
+    });
+  });
+
+  it('the same prompts through the bridge: a second server\'s prompts are renamed <server>_<prompt>', async () => {
+    expect(health.get('conduit-bridge'), [...health].join('\n')).toBe('Connected');
+    const startedAt = Date.now();
+    const { code, stderr, prompts } = await slashCommand('/conduit-bridge_triage_tickets acme-hotels --window=7d');
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('Prompt with name "triage_tickets" is already registered. Renaming to "conduit-bridge_triage_tickets".');
+    expect(prompts).toHaveLength(1);
+    expectTriageRequest(prompts[0]!, startedAt);
+    rows.set('prompt-bridge', {
+      configuration: 'the same through the bridge, added as a second server `conduit-bridge`',
+      result: '✔ the same; its prompts are renamed `/conduit-bridge_triage_tickets` … (the first server keeps the plain names)',
+    });
+  });
+
+  it('a phrase of several words goes in quotes, an optional argument by name', async () => {
+    const { code, stderr, prompts } = await slashCommand('/find_conversations acme-hotels "double charge" --window=30d');
+    expect(code, stderr).toBe(0);
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toContain('Search the "acme-hotels" workspace for any conversation where the contact mentioned "double charge" in the last 30 days');
+    rows.set('prompt-phrase', { configuration: '`/find_conversations acme-hotels "double charge" --window=30d`', result: '✔ searches for the phrase "double charge" over the last 30 days' });
+  });
+
+  it('an optional argument given by position joins the required one: the server\'s error names the workspaces the credential can use', async () => {
+    // With one required argument, the Gemini CLI 0.61 gives it every word typed; optional ones go by name.
+    const { code, stderr, prompts } = await slashCommand('/triage_tickets acme-hotels 7d');
+    expect(code).toBe(42);
+    expect(stderr).toContain('MCP error -32602: Invalid argument "workspace" of prompt triage_tickets: "acme-hotels 7d" is not a workspace this credential can use; it can use: acme-hotels, northwind-clinic');
+    expect(prompts).toEqual([]);
+    rows.set('prompt-positional', {
+      configuration: '`/triage_tickets acme-hotels 7d` (the optional `window` by position)',
+      result: 'exit 42, the server\'s error on stderr: `"acme-hotels 7d" is not a workspace this credential can use; it can use: acme-hotels, northwind-clinic` (optional arguments go by name: `--window=7d`); nothing sent to the model',
+    });
   });
 
   it.skipIf(!chromium.available)('HTTP without a header, OAuth on: signs in through the browser by itself, then a tool call answered', { timeout: 180_000 }, async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
 import { INSPECTOR_ENV, INSPECTOR_LAUNCHER, inspectorNode } from '../src/hosts/inspector.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
+import { expectTriageRequest } from '../src/hosts/prompt-request.js';
 import { expectSuccess, runHost, startHost, type HostRun } from '../src/hosts/run-host.js';
 import { recordWorksWith, type WorksWithRow } from '../src/hosts/works-with.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';
@@ -59,6 +60,35 @@ async function listAndCall(target: string[], env: Record<string, string> = {}): 
   return listed.result.tools.length;
 }
 
+interface PromptList {
+  result: { prompts: Array<{ name: string; title?: string; icons?: Array<{ src: string; mimeType?: string }> }> };
+}
+interface PromptGet {
+  result: { messages: Array<{ role: string; content: { type: string; text?: string } }> };
+}
+
+const PROMPTS = ['use_workspace', 'triage_tickets', 'find_conversations', 'draft_reply', 'find_knowledge_mentions'];
+
+/** prompts/list, then prompts/get of triage_tickets for acme-hotels over 7 days; returns the number of prompts. */
+async function listAndGetPrompts(target: string[]): Promise<number> {
+  const list = expectSuccess(await inspector([...target, '--method', 'prompts/list', '--format', 'json']), 'inspector prompts/list');
+  const { prompts } = (JSON.parse(list.stdout) as PromptList).result;
+  expect(prompts.map((prompt) => prompt.name)).toEqual(PROMPTS);
+  for (const prompt of prompts) {
+    expect(prompt.title, prompt.name).toBeTruthy();
+    expect(prompt.icons?.[0]?.src, prompt.name).toMatch(/^data:image\/png;base64,/);
+  }
+  const startedAt = Date.now();
+  const get = expectSuccess(
+    await inspector([...target, '--method', 'prompts/get', '--prompt-name', 'triage_tickets', '--prompt-args', 'workspace=acme-hotels', 'window=7d', '--format', 'json']),
+    'inspector prompts/get',
+  );
+  const { messages } = (JSON.parse(get.stdout) as PromptGet).result;
+  expect(messages.map((message) => [message.role, message.content.type])).toEqual([['user', 'text']]);
+  expectTriageRequest(messages[0]!.content.text!, startedAt);
+  return prompts.length;
+}
+
 /** A port that was free a moment ago, for the Inspector's OAuth redirect listener (it takes no port 0). */
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -89,7 +119,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    const expected = ['http-header', 'bridge-stored', 'http-oauth'].filter((key) => key !== 'http-oauth' || chromium.available);
+    const expected = ['http-header', 'bridge-stored', 'http-oauth', 'prompts', 'prompt-error', 'prompt-complete'].filter((key) => key !== 'http-oauth' || chromium.available);
     if (expected.every((key) => rows.has(key))) {
       recordWorksWith({ id: 'inspector', host: 'MCP Inspector CLI', packageName: '@modelcontextprotocol/inspector', test: 'hosts-inspector.test.ts', rows: expected.map((key) => rows.get(key)!) });
     }
@@ -113,6 +143,31 @@ describe('MCP Inspector CLI', () => {
   it('stdio through the bridge with a stored credential: every tool listed, and a tool call', async () => {
     const count = await listAndCall(['-e', `CONDUIT_CONFIG_DIR=${bridgeConfig}`, '-e', 'CONDUIT_CREDENTIAL_STORE=file', process.execPath, BRIDGE_CLI, '--url', server.mcpUrl]);
     rows.set('bridge-stored', { configuration: '`npx @modelcontextprotocol/inspector --cli npx conduit-mcp --url <url>` after `conduit-mcp login --token-stdin`', result: `✔ ${count} tools; a tool call answered` });
+  });
+
+  it('prompts over HTTP and through the bridge: listed with titles and icons, and prompts/get returns the request', async () => {
+    const http = [server.mcpUrl, '--transport', 'http', '--header', `Authorization: Bearer ${server.token}`];
+    const count = await listAndGetPrompts(http);
+    expect(await listAndGetPrompts(['-e', `CONDUIT_CONFIG_DIR=${bridgeConfig}`, '-e', 'CONDUIT_CREDENTIAL_STORE=file', process.execPath, BRIDGE_CLI, '--url', server.mcpUrl])).toBe(count);
+    rows.set('prompts', {
+      configuration: 'prompts (HTTP, and the bridge): `--method prompts/list`, then `--method prompts/get --prompt-name triage_tickets --prompt-args workspace=acme-hotels window=7d`',
+      result: `✔ ${count} prompts with titles and icons; the request as one user message (\`updated_after\` 7 days back)`,
+    });
+  });
+
+  it('prompts/get for a workspace the credential cannot use: exit 1 with the server\'s message', async () => {
+    const run = await inspector([server.mcpUrl, '--transport', 'http', '--header', `Authorization: Bearer ${server.token}`, '--method', 'prompts/get', '--prompt-name', 'triage_tickets', '--prompt-args', 'workspace=no-such-workspace', '--format', 'json']);
+    expect(run.code).toBe(1);
+    const message = 'Invalid argument "workspace" of prompt triage_tickets: "no-such-workspace" is not a workspace this credential can use; it can use: acme-hotels, northwind-clinic';
+    expect((JSON.parse(run.stderr) as { error: { message: string } }).error.message).toBe(message);
+    rows.set('prompt-error', { configuration: 'the same with `workspace=no-such-workspace`', result: `exit 1: \`${message}\`` });
+  });
+
+  it('completion: the CLI has no method for it (the server\'s completion is tested with the SDK client)', async () => {
+    const run = await inspector([server.mcpUrl, '--transport', 'http', '--header', `Authorization: Bearer ${server.token}`, '--method', 'prompts/complete', '--complete-ref-type', 'ref/prompt', '--complete-ref', 'triage_tickets', '--complete-arg-name', 'workspace', '--complete-arg-value', 'ac', '--format', 'json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Unsupported method: prompts/complete.');
+    rows.set('prompt-complete', { configuration: '`--method prompts/complete …` (completion of an argument)', result: 'not in the CLI: "Unsupported method: prompts/complete"' });
   });
 
   it.skipIf(!chromium.available)('HTTP with its OAuth sign-in: registers, the browser signs in and consents, then a tool call', async () => {

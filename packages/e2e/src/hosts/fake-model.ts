@@ -38,7 +38,7 @@ export interface FakeModel {
   outcomes: ToolOutcome[];
   /** Every request: which API and path (for failure messages). */
   requests: string[];
-  /** The text of the last user message of each Anthropic request: what the host sent as the user's turn. */
+  /** The text of the last user turn of each model request (not a host's structured side question): what the host sent. */
   userTexts: string[];
   close(): Promise<void>;
 }
@@ -150,7 +150,9 @@ export async function startFakeModel(): Promise<FakeModel> {
       // A host's own structured question (Gemini CLI routes each prompt by asking the model first).
       part = { text: JSON.stringify(sampleOf((config.responseJsonSchema ?? config.responseSchema) as Json)) };
     } else {
-      const contents = (body.contents as Array<{ parts?: Json[] }> | undefined) ?? [];
+      const contents = (body.contents as Array<{ role?: string; parts?: Json[] }> | undefined) ?? [];
+      const lastUser = contents.filter((content) => content.role === 'user').at(-1)?.parts;
+      userTexts.push(textOf(lastUser, '\n'));
       // Gemini matches a function's response to its call by name (one call at a time here).
       for (const content of contents) {
         for (const response of (content.parts ?? []).map((p) => p.functionResponse as Json | undefined)) {
@@ -194,7 +196,7 @@ export async function startFakeModel(): Promise<FakeModel> {
   };
 }
 
-/** The text of Anthropic message content: a string, or the text of its blocks joined by `separator`. */
+/** The text of message content: a string, or the text of its blocks (Anthropic) or parts (Gemini) joined by `separator`. */
 function textOf(content: unknown, separator: string): string {
   if (typeof content === 'string') return content;
   return Array.isArray(content) ? (content as Json[]).map((block) => String(block.text ?? '')).join(separator) : '';
