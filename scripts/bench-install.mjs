@@ -11,7 +11,7 @@
 // of mcp-remote's bytes and time.
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -89,8 +89,8 @@ for (let run = 0; run < runs; run += 1) {
   // Alternate who goes first, so a drift in the machine or the network hits both alike.
   for (const subject of run % 2 === 0 ? subjects : [...subjects].reverse()) {
     const result = installOnce(subject.label.replace(/[@/]/g, '_'), subject.spec);
-    subject.results.push(result);
-    console.log(`  run ${run + 1} ${subject.label.padEnd(18)} ${result.seconds.toFixed(2)} s  ${result.packages} packages  ${(result.disk / 1e6).toFixed(1)} MB on disk`);
+    subject.results.push({ ...result, load: loadavg()[0] });
+    console.log(`  run ${run + 1} ${subject.label.padEnd(18)} ${result.seconds.toFixed(2)} s  ${result.packages} packages  ${(result.disk / 1e6).toFixed(1)} MB on disk  (load ${loadavg()[0].toFixed(1)})`);
   }
 }
 
@@ -115,6 +115,9 @@ const rows = [
 const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
 console.log('');
 for (const row of rows) console.log(`| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`);
+// Times on a busy machine stretch for both alike, but say how busy it was (1-minute load average).
+const loads = subjects.flatMap(({ results }) => results.map((r) => r.load));
+console.log(`\nload average during the runs: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
 const met = ours.seconds <= peer.seconds / 2 && ours.disk <= peer.disk / 2;
 console.log(`\ntarget (at most half of ${PEER}'s time and bytes on disk): ${met ? 'met' : 'NOT met'}`);
 

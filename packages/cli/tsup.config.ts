@@ -13,8 +13,11 @@ export default defineConfig({
   splitting: true,
   // Every dependency is bundled, so `npx conduit-mcp` installs one package instead of ~100
   // (docs/benchmarks.md, `pnpm bench:install`); what a host does not use (the full program, the
-  // proxy client) stays in chunks loaded on demand. @napi-rs/keyring is an optionalDependency
-  // whose native binary comes from a per-platform package, loaded lazily: it must stay a runtime import.
+  // sign-in flow) stays in chunks loaded on demand. What is bundled is kept small on purpose: no
+  // MCP SDK (mcp-client.ts speaks the protocol for the commands' one tool call), zod's mini build,
+  // proxies through node:http (bridge/proxy.ts) instead of undici. @napi-rs/keyring is an
+  // optionalDependency whose native binary comes from a per-platform package, loaded lazily: it
+  // must stay a runtime import.
   noExternal: [/^(?!@napi-rs\/keyring$)/],
   external: ['@napi-rs/keyring'],
   minify: true,
@@ -23,7 +26,7 @@ export default defineConfig({
   async onSuccess() {
     execFileSync(process.execPath, ['../../scripts/third-party-licenses.mjs', 'dist'], { stdio: 'inherit' });
   },
-  // Bundled CommonJS (undici, commander…) calls require() for Node's built-ins, which an ES module
-  // does not have: each chunk gets one.
+  // Bundled CommonJS (commander) calls require() for Node's built-ins, which an ES module does not
+  // have: each chunk gets one.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __conduitCreateRequire } from 'node:module';\nconst require = __conduitCreateRequire(import.meta.url);" },
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { canonicalUrl, isLoopbackHost } from './auth/url.js';
 
 /** The path Conduit servers (hosted and self-hosted) serve MCP on. */

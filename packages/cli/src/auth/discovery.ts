@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CLI_VERSION } from '../version.js';
 import { DiscoveryError } from './errors.js';
 import { allowsInsecure } from './url.js';
@@ -11,8 +11,8 @@ const TIMEOUT_MS = 15_000;
 /** RFC 9728 protected-resource metadata (the fields a client uses). */
 const resourceMetadataSchema = z.object({
   resource: z.string(),
-  authorization_servers: z.array(z.string()).optional(),
-  scopes_supported: z.array(z.string()).optional(),
+  authorization_servers: z.optional(z.array(z.string())),
+  scopes_supported: z.optional(z.array(z.string())),
 });
 
 export interface ResourceDiscovery {

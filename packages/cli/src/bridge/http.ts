@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { proxyFor, tunnelAgent } from './proxy.js';
 
 /** A response body: streamed for SSE, read whole for JSON, drained when only the status matters. */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
@@ -23,28 +24,34 @@ export interface HttpClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
-
 /**
- * One keep-alive connection pool to the MCP endpoint.
+ * One keep-alive connection pool to the MCP endpoint, over node:http(s).
  *
- * Direct connections use node:http(s). undici was the first choice and is what carries proxied
- * traffic, but measured on Node 20 it cost the bridge its memory and start-up targets: its
- * HTTP/1 parser is WebAssembly, and V8's optimizing compile of it peaks the process at ≈ 91 MB
- * RSS (node:http, whose parser is native: ≈ 57 MB), and importing it adds 20–45 ms to every start.
+ * undici was the first choice, but measured on Node 20 it cost the bridge its memory and start-up
+ * targets: its HTTP/1 parser is WebAssembly, and V8's optimizing compile of it peaks the process at
+ * ≈ 91 MB RSS (node:http, whose parser is native: ≈ 57 MB), and importing it adds 20–45 ms to
+ * every start; bundled, it was also 0.5 MB of the package.
  *
- * With HTTP_PROXY / HTTPS_PROXY set, undici's EnvHttpProxyAgent (imported only then) tunnels
- * through the proxy unless NO_PROXY matches. NODE_EXTRA_CA_CERTS needs nothing here: Node adds
- * those CAs to the default store that every TLS connection uses.
+ * With HTTP_PROXY / HTTPS_PROXY set (and NO_PROXY not matching), connections are tunnels through
+ * the proxy (proxy.ts). NODE_EXTRA_CA_CERTS needs nothing here: Node adds those CAs to the default
+ * store that every TLS connection uses.
  */
 export function createHttpClient(url: URL, options: HttpClientOptions = {}): HttpClient {
-  const env = options.env ?? process.env;
-  return PROXY_VARIABLES.some((name) => env[name]) ? proxiedClient(url) : directClient(url, options.connectTimeoutMs ?? 10_000);
-}
-
-function directClient(url: URL, connectTimeoutMs: number): HttpClient {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const secure = url.protocol === 'https:';
-  const agent = secure ? new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }) : new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
+  let proxy: URL | undefined;
+  try {
+    proxy = proxyFor(url, options.env ?? process.env);
+  } catch (error) {
+    // A proxy setting that is not a URL: every request fails with what is wrong, nothing goes direct.
+    return { send: () => Promise.reject(error as Error), close: async () => {} };
+  }
+  const agentOptions = { keepAlive: true, scheduling: 'lifo' as const };
+  const agent = proxy
+    ? tunnelAgent(proxy, secure, connectTimeoutMs, agentOptions)
+    : secure
+      ? new HttpsAgent(agentOptions)
+      : new HttpAgent(agentOptions);
   const request = secure ? httpsRequest : httpRequest;
   return {
     send(method, headers, body, signal) {
@@ -59,7 +66,8 @@ function directClient(url: URL, connectTimeoutMs: number): HttpClient {
           resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: bodyOf(res) });
         });
         req.on('error', reject);
-        // Tool calls may legitimately run for minutes, so only connecting is bounded.
+        // Tool calls may legitimately run for minutes, so only connecting is bounded (a tunnel
+        // bounds its own set-up, and arrives connected).
         req.once('socket', (socket) => {
           if (!socket.connecting) return;
           const timer = setTimeout(() => req.destroy(Object.assign(new Error(`connect timeout after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
@@ -90,22 +98,6 @@ function bodyOf(res: IncomingMessage): ResponseBody {
   };
 }
 
-function proxiedClient(url: URL): HttpClient {
-  const dispatcher = import('./proxy-agent.js').then(
-    ({ EnvHttpProxyAgent }) => new EnvHttpProxyAgent({ connect: { timeout: 10_000 }, headersTimeout: 0, bodyTimeout: 0 }),
-  );
-  const path = `${url.pathname}${url.search}`;
-  return {
-    async send(method, headers, body, signal) {
-      const res = await (await dispatcher).request({ origin: url.origin, path, method, headers, body: body ?? null, signal: signal ?? null });
-      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
-    },
-    async close() {
-      await (await dispatcher).destroy();
-    },
-  };
-}
-
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -115,15 +107,11 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  // undici's, on the proxied path
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
   // an SSE response that ended before it carried the answer
   'STREAM_ENDED',
 ]);
 
-/** The error's own code or its cause's (undici wraps socket errors). */
+/** The error's own code or its cause's (fetch, which the auth layer uses, wraps socket errors). */
 export function errorCode(error: unknown): string | undefined {
   const own = (error as { code?: unknown } | null)?.code;
   if (typeof own === 'string' && own !== 'UND_ERR_SOCKET') return own;
