@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { looksLikeApiToken, verifyApiToken } from './auth/api-tokens.js';
-import type { Credential } from './auth/credential.js';
+import type { Credential } from './core/credential.js';
 import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
 import { createOriginPolicy } from './http/origin.js';
 import { Metrics } from './http/metrics.js';

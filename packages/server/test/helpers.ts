@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Credential } from '../src/auth/credential.js';
+import type { Credential } from '../src/core/credential.js';
 import type { Workspace } from '../src/core/workspace-access.js';
 import { newId, nowIso } from '../src/ids.js';
 import { createPreflight, type Preflight } from '../src/mcp/preflight.js';

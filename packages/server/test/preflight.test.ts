@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Credential } from '../src/auth/credential.js';
+import type { Credential } from '../src/core/credential.js';
 import type { Workspace } from '../src/core/workspace-access.js';
 import { createLimiter } from '../src/limits/policy.js';
 import { createDatabaseBuckets } from '../src/limits/token-bucket.js';

@@ -3,7 +3,7 @@ import { base32, newId, nowIso } from '../ids.js';
 import { prepared } from '../store/prepared.js';
 import type { TokenAccess } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import type { Credential } from './credential.js';
+import type { Credential } from '../core/credential.js';
 
 export const API_TOKEN_PREFIX = 'capi_';
 /** 'capi_' + 52 base32 characters (256 random bits). */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Credential } from '../auth/credential.js';
+import type { Credential } from './credential.js';
 import type { Database, WorkspacesTable } from '../store/schema.js';
 import { ToolError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Credential } from '../auth/credential.js';
+import type { Credential } from '../core/credential.js';
 import { rateLimitHeaders } from '../limits/policy.js';
 import type { McpPreflight } from '../mcp/preflight.js';
 import {

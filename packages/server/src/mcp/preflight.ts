@@ -1,4 +1,4 @@
-import { canWrite, type Credential } from '../auth/credential.js';
+import { canWrite, type Credential } from '../core/credential.js';
 import { workspaceResolver } from '../core/workspace-access.js';
 import { RateLimiterUnavailableError, type RateLimitDecision, type RateLimiter } from '../limits/policy.js';
 import type { DataSource } from '../store/store.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Credential } from '../auth/credential.js';
+import type { Credential } from '../core/credential.js';
 import { noWorkspacesError, type Workspace } from '../core/workspace-access.js';
 import type { Database } from '../store/schema.js';
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Credential } from '../auth/credential.js';
+import type { Credential } from '../core/credential.js';
 import { invalidArgument } from '../core/errors.js';
 import type { Channel, ContactsTable, Database, SendersTable } from '../store/schema.js';
 

@@ -1,5 +1,5 @@
 import type Provider from 'oidc-provider';
-import type { Credential, Scope } from '../auth/credential.js';
+import type { Credential, Scope } from '../core/credential.js';
 import type { BearerVerifier } from '../http/mcp-endpoint.js';
 import { roleCanWrite } from '../store/schema.js';
 import { rowKey } from '../store/sealed.js';

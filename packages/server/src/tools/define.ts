@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { Credential } from '../auth/credential.js';
+import type { Credential } from '../core/credential.js';
 import type { Workspace } from '../core/workspace-access.js';
 import type { Database } from '../store/schema.js';
 import type { SearchEngine } from '../store/search.js';
