@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { canonicalUrl, isLoopbackHost } from './auth/url.js';
+import { proxyFetch } from './proxy-fetch.js';
 
 /** The path Conduit servers (hosted and self-hosted) serve MCP on. */
 export const MCP_PATH = '/v1/mcp';
@@ -39,7 +40,7 @@ export function sameServer(a: string, b: string): boolean {
 
 async function namedResource(url: string): Promise<string | undefined> {
   try {
-    const response = await fetch(`${new URL(url).origin}/.well-known/oauth-protected-resource`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const response = await proxyFetch(`${new URL(url).origin}/.well-known/oauth-protected-resource`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
     if (!response.ok) {
       await response.body?.cancel();
       return undefined;

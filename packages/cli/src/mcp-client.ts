@@ -1,5 +1,6 @@
 import { parseSse } from './bridge/sse.js';
 import { isJsonRpcMessage, type JsonRpcMessage } from './bridge/jsonrpc.js';
+import { proxyFetch } from './proxy-fetch.js';
 import { CLI_VERSION } from './version.js';
 
 export interface Workspace {
@@ -59,7 +60,7 @@ export async function withMcpClient<T>(url: string, token: string, fn: (session:
   let nextId = 0;
   const send = async (method: string, params: Record<string, unknown>, notification = false): Promise<Response> => {
     const message = notification ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', id: nextId++, method, params };
-    return fetch(url, { method: 'POST', headers, body: JSON.stringify(message), signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return proxyFetch(url, { method: 'POST', headers, body: JSON.stringify(message), signal: AbortSignal.timeout(TIMEOUT_MS) });
   };
 
   const initialize = await send('initialize', { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'conduit-mcp', version: CLI_VERSION } });
@@ -84,7 +85,7 @@ export async function withMcpClient<T>(url: string, token: string, fn: (session:
     });
   } finally {
     if (session) {
-      await fetch(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(TIMEOUT_MS) })
+      await proxyFetch(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(TIMEOUT_MS) })
         .then((closed) => closed.body?.cancel())
         .catch(() => {});
     }

@@ -9,7 +9,7 @@ export interface NetworkProblem {
 const TLS_TRUST = /^(CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED|ERR_TLS_CERT)/;
 
 /**
- * Describes a failed fetch (undici's "fetch failed" with a socket error as its cause, or a
+ * Describes a failed fetch ("fetch failed" with the socket or proxy error as its cause, or a
  * time-out). Returns undefined for anything that is not a network failure, so callers report
  * those as they are.
  */
@@ -21,6 +21,15 @@ export function networkProblem(error: unknown, url: string): NetworkProblem | un
   }
   if (!(error instanceof TypeError) || error.message !== 'fetch failed') return undefined;
   const { code, message } = innermostCause(error);
+  if (code === 'ERR_PROXY_CONFIG') {
+    return { cause: message, check: 'set HTTPS_PROXY/HTTP_PROXY to the http:// or https:// address of the proxy (or unset it to connect directly)' };
+  }
+  if (code === 'ERR_PROXY_AUTH') {
+    return { cause: message, check: 'put the proxy\'s user name and password in its URL (http://user:password@host:port, special characters percent-encoded)' };
+  }
+  if (code === 'ERR_PROXY_REFUSED') {
+    return { cause: message, check: `ask for ${hostPort} to be allowed through the proxy, or list the host in NO_PROXY if it is reachable directly` };
+  }
   if (code === 'ECONNREFUSED') {
     return { cause: `connection refused (ECONNREFUSED): nothing is listening on ${hostPort}`, check: 'check that the server is running and that the port in the URL is the one it listens on' };
   }

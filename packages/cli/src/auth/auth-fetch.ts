@@ -1,5 +1,6 @@
 import { resolveStore } from '../credentials/resolve.js';
 import { stderrReporter } from '../output.js';
+import { proxyFetch } from '../proxy-fetch.js';
 import { getAccessToken, type AccessTokenOptions } from './access-token.js';
 import { AuthError, LoginRequiredError, NotLoggedInError } from './errors.js';
 import { login } from './login.js';
@@ -27,7 +28,7 @@ export function createAuthFetch(resourceUrl: string, options: AuthFetchOptions =
   const url = canonicalUrl(resourceUrl);
   const env = options.env ?? process.env;
   const reporter = options.reporter ?? stderrReporter(env);
-  const baseFetch = options.fetch ?? fetch;
+  const baseFetch = options.fetch ?? proxyFetch;
   const maxStepUps = options.maxStepUps ?? 2;
   let stepUps = 0;
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import * as oidc from 'openid-client';
 import type { ClientInfo, OAuthCredential } from '../credentials/types.js';
+import { proxyFetch } from '../proxy-fetch.js';
 import { CLI_VERSION } from '../version.js';
 import { clientOptions, type AuthorizationServerDiscovery } from './discovery.js';
 import { DiscoveryError, LoginError } from './errors.js';
@@ -74,7 +75,7 @@ export async function obtainClient(as: AuthorizationServerDiscovery, redirectUri
  * expire", the RFC's own value for that) keeps them usable without weakening anything else.
  */
 const registrationFetch: oidc.CustomFetch = async (url, options) => {
-  const response = await fetch(url, options);
+  const response = await proxyFetch(url, options);
   if (response.status !== 201) return response;
   const body = (await response.clone().json().catch(() => null)) as Record<string, unknown> | null;
   if (!body || typeof body.client_secret !== 'string' || body.client_secret_expires_at !== undefined) return response;
@@ -84,7 +85,10 @@ const registrationFetch: oidc.CustomFetch = async (url, options) => {
 /** An openid-client Configuration for stored or freshly obtained client details. */
 export function clientConfiguration(metadata: oidc.ServerMetadata, client: ClientInfo): oidc.Configuration {
   const config = new oidc.Configuration(metadata, client.clientId, client.clientSecret ? { client_secret: client.clientSecret } : undefined, clientAuth(client));
-  for (const extension of clientOptions(metadata.issuer).execute) extension(config);
+  const options = clientOptions(metadata.issuer);
+  for (const extension of options.execute) extension(config);
+  // Code exchange, refresh and revocation go through the proxy like discovery did.
+  config[oidc.customFetch] = options[oidc.customFetch];
   return config;
 }
 

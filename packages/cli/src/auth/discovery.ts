@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import * as z from 'zod/mini';
+import { proxyFetch } from '../proxy-fetch.js';
 import { CLI_VERSION } from '../version.js';
 import { DiscoveryError } from './errors.js';
 import { allowsInsecure } from './url.js';
@@ -50,7 +51,7 @@ export interface EndpointProbe {
  */
 export async function probeEndpoint(url: string, bearer?: string): Promise<EndpointProbe> {
   const authorization: Record<string, string> = bearer ? { authorization: `Bearer ${bearer}` } : {};
-  const response = await fetch(url, {
+  const response = await proxyFetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...authorization },
     body: JSON.stringify({
@@ -65,7 +66,7 @@ export async function probeEndpoint(url: string, bearer?: string): Promise<Endpo
   if (response.ok) await response.body?.cancel();
   const session = response.headers.get('mcp-session-id');
   if (session) {
-    await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL_VERSION, ...authorization }, signal: AbortSignal.timeout(TIMEOUT_MS) })
+    await proxyFetch(url, { method: 'DELETE', headers: { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL_VERSION, ...authorization }, signal: AbortSignal.timeout(TIMEOUT_MS) })
       .then((closed) => closed.body?.cancel())
       .catch(() => {});
   }
@@ -159,7 +160,7 @@ async function fetchResourceMetadata(metadataUrl: string, required: boolean): Pr
   if (new URL(metadataUrl).protocol !== 'https:' && !allowsInsecure(metadataUrl)) {
     throw new DiscoveryError('insecure_url', `Refusing to fetch resource metadata over plain http from ${new URL(metadataUrl).origin}.`);
   }
-  const response = await fetch(metadataUrl, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const response = await proxyFetch(metadataUrl, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (!response.ok) {
     await response.body?.cancel();
     if (!required) return null;
@@ -188,9 +189,12 @@ export function authorizationServerMetadataUrls(issuer: string): string[] {
   ];
 }
 
-/** openid-client options shared by every call: plain http only for loopback authorization servers. */
-export function clientOptions(issuer: string): { execute: Array<(config: oidc.Configuration) => void>; timeout: number } {
-  return { execute: allowsInsecure(issuer) ? [oidc.allowInsecureRequests] : [], timeout: TIMEOUT_MS / 1000 };
+/**
+ * openid-client options shared by every call: requests through proxyFetch (so HTTPS_PROXY/NO_PROXY
+ * apply), plain http only for loopback authorization servers.
+ */
+export function clientOptions(issuer: string): { execute: Array<(config: oidc.Configuration) => void>; timeout: number; [oidc.customFetch]: oidc.CustomFetch } {
+  return { execute: allowsInsecure(issuer) ? [oidc.allowInsecureRequests] : [], timeout: TIMEOUT_MS / 1000, [oidc.customFetch]: proxyFetch };
 }
 
 /** Placeholder client id for the discovery call, which needs one before registration gives the real id. */

@@ -43,7 +43,9 @@ export function describeErrorBody(body: unknown): string | undefined {
 
 /** A network failure as the client sees it, with what to do about the usual causes. */
 export function unreachable(error: unknown): BridgeFailure {
-  const code = errorCode(error) ?? describeError(error);
+  const own = errorCode(error);
+  // A proxy's refusal or an unusable proxy setting: its message says which proxy and why.
+  const code = own && !own.startsWith('ERR_PROXY_') ? own : describeError(error);
   // Corporate TLS inspection is the usual cause; the fix is a CA file, not a code change.
   const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
     ? ' If a proxy or private CA signs this server\'s certificate, point NODE_EXTRA_CA_CERTS at that CA\'s PEM file.'

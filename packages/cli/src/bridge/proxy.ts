@@ -20,12 +20,17 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | 
     // A bare host:port, as some set it, means an HTTP proxy.
     proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
   } catch {
-    throw new Error(`the proxy address "${raw}" (HTTP(S)_PROXY) is not a URL`);
+    throw proxyConfigError(`the proxy address "${raw}" (HTTP(S)_PROXY) is not a URL`);
   }
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
-    throw new Error(`the proxy address "${raw}" (HTTP(S)_PROXY) must be an http:// or https:// URL`);
+    throw proxyConfigError(`the proxy address "${raw}" (HTTP(S)_PROXY) must be an http:// or https:// URL`);
   }
   return proxy;
+}
+
+/** A proxy setting that cannot be used; the code lets network-problem.ts name the fix. */
+function proxyConfigError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_PROXY_CONFIG' });
 }
 
 function bypassed(url: URL, noProxy: string): boolean {
@@ -91,7 +96,8 @@ function openTunnel(proxy: URL, host: string, port: number, timeoutMs: number, s
   request.once('connect', (response: IncomingMessage, socket: Socket, head: Buffer) => {
     opened = socket;
     if (response.statusCode !== 200) {
-      finish(new Error(`the proxy ${proxy.host} refused the tunnel to ${authority}: HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim()));
+      const refused = new Error(`the proxy ${proxy.host} refused the tunnel to ${authority}: HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim());
+      finish(Object.assign(refused, { code: response.statusCode === 407 ? 'ERR_PROXY_AUTH' : 'ERR_PROXY_REFUSED' }));
       return;
     }
     // Bytes the proxy sent past its answer belong to the target: put them back in the stream.
