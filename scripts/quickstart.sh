@@ -26,7 +26,8 @@ pnpm install --frozen-lockfile
 pnpm build
 
 log=$(mktemp)
-node packages/server/dist/cli.js serve --demo "$@" > >(tee "$log") 2>&1 &
+# The output goes through tee, not straight to the terminal: ask for the readable request log.
+node packages/server/dist/cli.js serve --demo --log-format pretty "$@" > >(tee "$log") 2>&1 &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null; wait "$server"; rm -f "$log"' INT TERM EXIT
 url=""

@@ -45,7 +45,9 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   // Tests fire bursts far above the product's default 120 requests/min; the limiter still runs.
   // A test about rate limits passes its own --rate-limit.
   const rateLimit = options.args?.includes('--rate-limit') ? [] : ['--rate-limit', '1000000'];
-  const args = [SERVER_CLI, 'serve', '--data-dir', dataDir, '--port', String(options.port ?? 0), ...rateLimit, ...(options.demo ? ['--demo'] : []), ...(options.args ?? [])];
+  // --data-dir and --database name two databases: serve refuses both.
+  const database = options.args?.includes('--database') ? [] : ['--data-dir', dataDir];
+  const args = [SERVER_CLI, 'serve', ...database, '--port', String(options.port ?? 0), ...rateLimit, ...(options.demo ? ['--demo'] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -183,7 +183,7 @@ describe.skipIf(!REDIS_BIN)('serve --redis-url at start-up', () => {
   afterAll(() => redis?.dispose());
 
   it('refuses a malformed URL, and an unreachable one naming it without its password', async () => {
-    expect(await failedStart(['--redis-url', 'http://cache:6379'])).toContain('error: invalid Redis URL "http://cache:6379": unsupported scheme "http:"');
+    expect(await failedStart(['--redis-url', 'http://cache:6379'])).toContain('error: invalid --redis-url "http://cache:6379": unsupported scheme "http:"');
     const closed = await freePort();
     const output = await failedStart([], { REDIS_URL: `redis://:hunter2-secret@127.0.0.1:${closed}` });
     expect(output).toContain(`error: cannot reach Redis at redis://:***@127.0.0.1:${closed} (--redis-url / REDIS_URL): connect ECONNREFUSED`);

@@ -1,28 +1,36 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { migrateCommand, seedCommand } from './commands/maintenance.js';
-import { serveCommand } from './commands/serve.js';
-import { tokensCommand } from './commands/tokens.js';
-import { usersCommand } from './commands/users.js';
-import { workspacesCommand } from './commands/workspaces.js';
-import { oauthCommand } from './commands/oauth.js';
-import { SERVER_VERSION } from './version.js';
+import type { CommandIo } from './commands/context.js';
+import { runProgram } from './commands/program.js';
 
-const program = new Command('conduit-mcp-server')
-  .description('Self-hosted Conduit MCP server: the support tool catalog over streamable HTTP.')
-  .version(SERVER_VERSION)
-  .showHelpAfterError()
-  .addCommand(serveCommand())
-  .addCommand(migrateCommand())
-  .addCommand(seedCommand())
-  .addCommand(workspacesCommand())
-  .addCommand(usersCommand())
-  .addCommand(tokensCommand())
-  .addCommand(oauthCommand());
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
-program.exitOverride();
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+/** The only place the process is read: its environment, streams and signals. */
+const io: CommandIo = {
+  env: process.env,
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  readStdin,
+  progress: process.stderr,
+  onShutdown(stop) {
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`${signal}: shutting down\n`);
+      stop()
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1));
+      setTimeout(() => process.exit(1), 10_000).unref();
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+  },
+};
+
+void runProgram(io, process.argv.slice(2)).then((code) => {
+  if (code !== 0) process.exit(code);
 });

@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { looksLikeApiToken, verifyApiToken } from './auth/api-tokens.js';
 import type { Credential } from './core/credential.js';
 import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
+import { parsePublicUrl } from './config/public-url.js';
+import type { ServerSettings, StoreConfig } from './config/server-config.js';
 import { createOriginPolicy } from './http/origin.js';
 import { Metrics } from './http/metrics.js';
 import { createSessionRegistry } from './http/sessions.js';
@@ -11,6 +13,7 @@ import { createLimiter, type RateLimitPolicy } from './limits/policy.js';
 import { createRedisBuckets } from './limits/redis-bucket.js';
 import { connectRedis, validateRedisUrl } from './limits/redis-connection.js';
 import { createDatabaseBuckets, pruneIdleBuckets } from './limits/token-bucket.js';
+import { createLogger } from './logger.js';
 import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type ReadinessDependency, type RouteHandler } from './http/router.js';
 import { createPreflight, type McpRateLimits } from './mcp/preflight.js';
 import { createProtocolHandler } from './mcp/protocol.js';
@@ -23,37 +26,22 @@ import { pruneIdempotencyKeys } from './tools/idempotency.js';
 import { createRegistry } from './tools/registry.js';
 import { SERVER_VERSION } from './version.js';
 
-export interface ConduitServerOptions {
-  host?: string;
-  port?: number;
-  /** The URL clients use to reach this server (scheme://host[:port]), behind any proxy. */
-  publicUrl?: string;
-  dataDir?: string;
-  database?: string;
+/**
+ * The settings (ServerSettings, declared with their flags and env variables in
+ * config/server-config.ts, where `serve` parses them) and what only a program can pass.
+ */
+export interface ConduitServerOptions extends Partial<ServerSettings>, Partial<StoreConfig> {
   /** Use this store instead of opening one (tests, embedding). It is not closed by close(). */
   store?: Store;
-  allowedHosts?: string[];
-  allowedOrigins?: string[];
   maxBodyBytes?: number;
-  /** How long a client may take to send a whole request, headers and body (default 30 s; see HTTP_TIMEOUTS). */
-  requestTimeoutMs?: number;
-  /** How long a client may take to send a request's headers (default 10 s, never more than requestTimeoutMs). */
+  /** How long a client may take to send a request's headers (default 10 s, never more than requestTimeout). */
   headersTimeoutMs?: number;
+  /** Used instead of one built from logLevel and logFormat. */
   logger?: Logger;
-  /** Requests per workspace per window (default 120 per 60 s); false to turn the limit off. */
-  rateLimit?: RateLimitPolicy | false;
-  /**
-   * Keep the buckets of every rate limit (per workspace, and the OAuth per-address and sign-in
-   * limits) in this Redis (redis://, rediss:// or unix://) instead of the database. Checked at
-   * start-up; while it is unreachable, limited requests are answered 503.
-   */
-  redisUrl?: string;
-  /** Issue Mcp-Session-Id sessions (stateless without). */
-  sessions?: boolean;
-  /** Outbox delivery (webhook or local log); false to not run a worker in this process. */
-  delivery?: DeliveryOptions | false;
+  /** Outbox delivery beyond the settings (poll interval, retries); false to not run a worker in this process. */
+  delivery?: Omit<DeliveryOptions, 'webhookUrl' | 'webhookSecret'> | false;
   /** OAuth authorization server limits (per-IP endpoint limits, sign-in throttling). */
-  oauth?: OAuthOptions;
+  oauth?: Omit<OAuthOptions, 'trustedProxies'>;
 }
 
 export interface ConduitServer {
@@ -91,9 +79,23 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export async function createConduitServer(options: ConduitServerOptions = {}): Promise<ConduitServer> {
   // A mistyped URL fails before anything is opened.
   if (options.redisUrl) validateRedisUrl(options.redisUrl);
+  let configuredUrl: URL | undefined;
+  try {
+    configuredUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
+  } catch (error) {
+    throw new Error(`invalid publicUrl "${options.publicUrl}": ${(error as Error).message}`);
+  }
   const host = options.host ?? '127.0.0.1';
-  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const store = options.store ?? (await openStore({ dataDir: options.dataDir, database: options.database, busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS }));
+  const logger = options.logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
+  const store =
+    options.store ??
+    (await openStore({
+      dataDir: options.dataDir,
+      database: options.database,
+      poolMax: options.poolMax,
+      namedStatements: options.namedStatements,
+      busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+    }));
   const registry = createRegistry();
   const cursorKey = await serverKey(store, 'cursor_key');
   // Every limit (per workspace on /v1/mcp, the OAuth per-address and sign-in limits) keeps its
@@ -103,7 +105,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const dependencies: ReadinessDependency[] = redis ? [{ name: 'redis', ping: () => redis.ping() }] : [];
   let startOAuth;
   try {
-    startOAuth = await prepareOAuth(store, buckets, logger, options.oauth);
+    startOAuth = await prepareOAuth(store, buckets, logger, { ...options.oauth, trustedProxies: options.trustedProxies });
   } catch (error) {
     redis?.disconnect();
     throw error;
@@ -114,7 +116,8 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     ? { workspace: createLimiter(buckets, 'workspace', rateLimit), credential: createLimiter(buckets, 'credential', rateLimit) }
     : undefined;
 
-  const requestTimeout = options.requestTimeoutMs ?? HTTP_TIMEOUTS.requestMs;
+  // requestTimeout (seconds, a setting) bounds the whole request, headers and body; see HTTP_TIMEOUTS.
+  const requestTimeout = options.requestTimeout === undefined ? HTTP_TIMEOUTS.requestMs : options.requestTimeout * 1000;
   const httpServer = createServer({
     keepAliveTimeout: HTTP_TIMEOUTS.keepAliveMs,
     requestTimeout,
@@ -132,7 +135,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     throw error;
   }
   const port = (httpServer.address() as AddressInfo).port;
-  const publicUrl = new URL(options.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const publicUrl = configuredUrl ?? new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   const base = publicUrl.origin;
   const resourceMetadataUrl = `${base}${RESOURCE_METADATA_PATH}`;
 
@@ -174,7 +177,15 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     }),
   );
 
-  const delivery = options.delivery === false ? null : startDeliveryWorker(store, logger, options.delivery ?? {});
+  const delivery =
+    options.delivery === false
+      ? null
+      : startDeliveryWorker(store, logger, {
+          webhookUrl: options.deliveryWebhook,
+          webhookSecret: options.deliverySecret,
+          ...(options.deliveryClaimSeconds === undefined ? {} : { claimMs: options.deliveryClaimSeconds * 1000 }),
+          ...options.delivery,
+        });
   const prune = setInterval(() => {
     pruneIdempotencyKeys(store.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key pruning failed'));
     if (!redis) pruneIdleBuckets(store.db).catch((err: unknown) => logger.warn({ err }, 'rate-limit bucket pruning failed'));

@@ -19,6 +19,8 @@ export interface TestStore {
   dir: string;
   /** Another store on the same database (as another process, or a replica, opens it); the caller closes it. */
   openAnother(): Promise<Store>;
+  /** The admin commands' options for this database: `--data-dir <dir>` or `--database <url>`. */
+  databaseArgs: string[];
   cleanup(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function createTestStore(): Promise<TestStore> {
       store,
       dir,
       openAnother: () => openPostgresStore({ url }),
+      databaseArgs: ['--database', url],
       async cleanup() {
         await drop();
         rmSync(dir, { recursive: true, force: true });
@@ -47,6 +50,7 @@ export async function createTestStore(): Promise<TestStore> {
     store,
     dir,
     openAnother: () => openSqliteStore({ file }),
+    databaseArgs: ['--data-dir', dir],
     async cleanup() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

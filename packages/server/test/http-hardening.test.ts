@@ -114,7 +114,7 @@ describe('slow clients', () => {
   describe('with short timeouts', () => {
     let server: ConduitServer;
     beforeAll(async () => {
-      server = await createConduitServer({ store: f.t.store, port: 0, logger: pino({ level: 'silent' }), delivery: false, requestTimeoutMs: 1500, headersTimeoutMs: 1000 });
+      server = await createConduitServer({ store: f.t.store, port: 0, logger: pino({ level: 'silent' }), delivery: false, requestTimeout: 1.5, headersTimeoutMs: 1000 });
     });
     afterAll(() => server.close());
 

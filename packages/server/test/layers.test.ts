@@ -16,6 +16,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['commands/'],
   // The composition root: builds the store, limiters, authorization server and HTTP server from options.
   ['server.ts'],
+  // The typed configuration: every serve/store setting parsed once from argv and env, and checked.
+  ['config/'],
   // The OAuth authorization server, its sign-in and consent pages (served through http/).
   ['oauth/'],
   // HTTP: the router, the /v1/mcp endpoint, Origin/Host checks, bodies, sessions, metrics.
@@ -30,8 +32,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['core/'],
   // The database: schema, migrations, dialects, full-text search.
   ['store/'],
-  // Leaves that import nothing of the server: ids and time, icons, the version.
-  ['ids.ts', 'icons.ts', 'version.ts'],
+  // Leaves that import nothing of the server: ids and time, icons, the version, the logger.
+  ['ids.ts', 'icons.ts', 'version.ts', 'logger.ts'],
 ];
 
 const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');

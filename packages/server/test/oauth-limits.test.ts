@@ -80,7 +80,7 @@ describe('sign-in attempts are taken before the password is checked', () => {
     // The product defaults: 5 attempts per account and 30 per address per 15 minutes.
     // Each test signs in from its own address (X-Forwarded-For from a trusted proxy), so one test's
     // attempts do not use up the next one's address budget.
-    f = await createOAuthFixture({ oauth: { trustedProxies: ['127.0.0.1'], rateLimits: { authorization: { limit: 1000, windowSeconds: 60 } } } });
+    f = await createOAuthFixture({ trustedProxies: ['127.0.0.1'], oauth: { rateLimits: { authorization: { limit: 1000, windowSeconds: 60 } } } });
     for (let i = 0; i < 40; i++) await createUser(f.t.store, `user${i}@example.com`, [f.acme], 'their own password');
   });
   afterAll(() => f.close());
@@ -94,7 +94,7 @@ describe('sign-in attempts are taken before the password is checked', () => {
   });
 
   it('holds across replicas on one database: two servers, 20 attempts each at once, 5 checked in all', async () => {
-    const second = await createConduitServer({ store: f.t.store, port: 0, logger: pino({ level: 'silent' }), delivery: false, oauth: { trustedProxies: ['127.0.0.1'] } });
+    const second = await createConduitServer({ store: f.t.store, port: 0, logger: pino({ level: 'silent' }), delivery: false, trustedProxies: ['127.0.0.1'] });
     try {
       await createUser(f.t.store, 'bea@example.com', [f.acme]);
       const [a, b] = await Promise.all([
@@ -146,7 +146,7 @@ describe('per-address limits and IPv6', () => {
   });
 
   it('count every address of one /64 together on the OAuth endpoints, and another /64 apart', async () => {
-    const f = await createOAuthFixture({ oauth: { trustedProxies: ['127.0.0.1'], rateLimits: { registration: { limit: 2, windowSeconds: 3600 } } } });
+    const f = await createOAuthFixture({ trustedProxies: ['127.0.0.1'], oauth: { rateLimits: { registration: { limit: 2, windowSeconds: 3600 } } } });
     try {
       const from = async (ip: string) => (await post(`${f.server.url}/oauth/mcp/reg`, registration, 'application/json', { 'x-forwarded-for': ip })).status;
       expect(await from('2001:db8:1:2::1')).toBe(201);
@@ -163,7 +163,7 @@ describe('failed sign-ins are logged', () => {
   it('with the account and the client address, never the password or a typed name that is no account', async () => {
     let logs = '';
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => ((logs += chunk.toString()), done()) });
-    const f = await createOAuthFixture({ logger: pino({ level: 'info' }, sink), oauth: { trustedProxies: ['127.0.0.1'] } });
+    const f = await createOAuthFixture({ logger: pino({ level: 'info' }, sink), trustedProxies: ['127.0.0.1'] });
     try {
       const client = await register(f.server);
       const browser = new Browser(f.server.url);

@@ -40,7 +40,7 @@ describe('per-IP OAuth limits behind a proxy', () => {
   let untrusting: OAuthFixture;
 
   beforeAll(async () => {
-    trusting = await createOAuthFixture({ oauth: { ...limits, trustedProxies: ['127.0.0.1'] } });
+    trusting = await createOAuthFixture({ oauth: limits, trustedProxies: ['127.0.0.1'] });
     untrusting = await createOAuthFixture({ oauth: limits });
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, nowIso } from '../src/ids.js';
 import { migrateStore, openStore } from '../src/store/open.js';
 import { postgresMigrations } from '../src/store/postgres/migrations.js';
-import { namedStatementsOn, openPostgresStore, poolSize, redactUrl } from '../src/store/postgres/open.js';
+import { openPostgresStore, redactUrl } from '../src/store/postgres/open.js';
 import { prepared } from '../src/store/prepared.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
@@ -19,23 +19,6 @@ describe('PostgreSQL connection settings', () => {
     expect(redactUrl('postgres://conduit:s3cret@db.internal:5432/conduit?sslmode=require')).toBe('postgres://conduit:***@db.internal:5432/conduit');
     expect(redactUrl('postgresql://db/conduit')).toBe('postgresql://db/conduit');
     expect(redactUrl('user:secret at db')).toBe('postgres://(unparsable URL)');
-  });
-
-  it('takes the pool size from the option, else PGPOOL_MAX, else 10, and rejects nonsense', () => {
-    expect(poolSize(4, '20')).toBe(4);
-    expect(poolSize(undefined, '20')).toBe(20);
-    expect(poolSize(undefined, undefined)).toBe(10);
-    expect(poolSize(undefined, '')).toBe(10);
-    expect(() => poolSize(undefined, 'many')).toThrow(/PGPOOL_MAX/);
-    expect(() => poolSize(0, undefined)).toThrow(/whole number/);
-  });
-
-  it('runs named statements unless told off, by the option or CONDUIT_PG_NAMED_STATEMENTS', () => {
-    expect(namedStatementsOn(undefined, undefined)).toBe(true);
-    expect(namedStatementsOn(undefined, 'on')).toBe(true);
-    expect(namedStatementsOn(undefined, 'off')).toBe(false);
-    expect(namedStatementsOn(true, 'off')).toBe(true);
-    expect(() => namedStatementsOn(undefined, 'no')).toThrow(/CONDUIT_PG_NAMED_STATEMENTS must be "on" or "off", got "no"/);
   });
 
   it('has one PostgreSQL migration for each SQLite migration, under the same name', () => {

@@ -37,6 +37,8 @@ declare module 'oidc-provider' {
       params?: Record<string, unknown>;
       body?: Record<string, unknown>;
       result?: { consent?: { grantId?: string } };
+      /** The browser's sign-in: `loginTs` in epoch seconds. */
+      session?: { accountId?: string; loginTs?: number };
       provider: Provider;
     };
   }
@@ -103,6 +105,24 @@ declare module 'oidc-provider' {
   }
 
   export type Configuration = Record<string, unknown>;
+
+  /** A reason for a prompt: `check` answers Check.REQUEST_PROMPT (true) to show it. */
+  export class InteractionCheck {
+    constructor(reason: string, description: string, check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>);
+    static readonly REQUEST_PROMPT: true;
+    static readonly NO_NEED_TO_PROMPT: false;
+  }
+
+  export interface InteractionPrompt {
+    name: string;
+    checks: InteractionCheck[];
+  }
+
+  export const interactionPolicy: {
+    Check: typeof InteractionCheck;
+    /** The default prompts (login, consent), for `interactions.policy`. */
+    base(): InteractionPrompt[] & { get(name: string): InteractionPrompt | undefined };
+  };
 
   export class errors {
     static InvalidTarget: new (description?: string) => Error;

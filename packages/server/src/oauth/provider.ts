@@ -10,6 +10,7 @@ import { errorPage } from './pages/error.js';
 import { clientMetadataProblem } from './clients.js';
 import { PAGE_HEADERS } from './pages/layout.js';
 import { isLoopbackHttp, redirectOrigin, redirectUriProblem } from './redirect-uris.js';
+import { signInStillValid } from './revocation.js';
 
 /** Where the authorization server lives under the public URL; the issuer is `<public-url>/oauth/mcp`. */
 export const OAUTH_MOUNT = '/oauth/mcp';
@@ -138,7 +139,7 @@ export function createProvider(lib: OidcProviderModule, settings: ProviderSettin
         },
       },
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${OAUTH_MOUNT}/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${OAUTH_MOUNT}/interaction/${interaction.uid}`, policy: signInPolicy(lib, store) },
     findAccount: async (_ctx: unknown, id: string) => {
       const user = await findUser(store, id);
       return user && { accountId: user.id, claims: async () => ({ sub: user.id }) };
@@ -166,6 +167,23 @@ export function createProvider(lib: OidcProviderModule, settings: ProviderSettin
   patchClientSecretComparison(provider);
   provider.on('server_error', (_ctx: unknown, err: unknown) => settings.logger.error({ err }, 'oauth server error'));
   return provider;
+}
+
+/**
+ * The default prompts, and one more reason to ask for the password: the browser's sign-in was
+ * ended by an administrator (`users reset-password`) or its user was deleted (`users delete`).
+ */
+function signInPolicy(lib: OidcProviderModule, store: Store): ReturnType<OidcProviderModule['interactionPolicy']['base']> {
+  const { Check, base } = lib.interactionPolicy;
+  const policy = base();
+  policy.get('login')?.checks.push(
+    new Check('sign_in_ended', 'the sign-in was ended by an administrator', async (ctx) => {
+      const session = ctx.oidc.session;
+      if (!session?.accountId) return Check.NO_NEED_TO_PROMPT; // no sign-in: the no_session check asks for one
+      return (await signInStillValid(store.db, session.accountId, session.loginTs)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 /** The adapter stores `sha256:<hex>` instead of a client secret; compare the presented secret's hash. */

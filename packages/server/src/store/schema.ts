@@ -73,6 +73,8 @@ export interface UsersTable {
   /** scrypt hash in `scrypt$N$r$p$salt$hash` form; null for users who cannot sign in. */
   password_hash: string | null;
   created_at: string;
+  /** Sign-ins made before this time are over: the next authorization asks for the password again. */
+  signed_out_at: string | null;
 }
 
 /**

@@ -51,6 +51,12 @@ export const postgresMigrations: Record<string, Migration> = {
       await sealOAuthState(db, sealedOAuthSchema(T, TS));
     },
   },
+  // users.signed_out_at: sign-ins of the user made before it are over (users reset-password).
+  '0007_user_signed_out_at': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`ALTER TABLE users ADD COLUMN signed_out_at ${T}`).execute(db);
+    },
+  },
 };
 
 const T = 'TEXT COLLATE "C"';

@@ -9,11 +9,11 @@ import { PostgresSearch } from './search.js';
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database?…` (libpq-style parameters such as sslmode work). */
   url: string;
-  /** Most connections this process opens (default env PGPOOL_MAX, else 10). */
+  /** Most connections this process opens (default 10; `serve` takes it from PGPOOL_MAX). */
   poolMax?: number | undefined;
   /**
-   * Run the hot fixed-shape queries as named prepared statements (default env
-   * CONDUIT_PG_NAMED_STATEMENTS, else on). Off for a pooler that multiplexes transactions over
+   * Run the hot fixed-shape queries as named prepared statements (default on; the commands take
+   * it from CONDUIT_PG_NAMED_STATEMENTS). Off for a pooler that multiplexes transactions over
    * server connections and does not track prepared statements (PgBouncer before 1.21 in
    * transaction mode).
    */
@@ -42,18 +42,9 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-export function namedStatementsOn(option: boolean | undefined, env = process.env.CONDUIT_PG_NAMED_STATEMENTS): boolean {
-  if (option !== undefined) return option;
-  if (env === undefined || env === '' || env === 'on') return true;
-  if (env === 'off') return false;
-  throw new Error(`CONDUIT_PG_NAMED_STATEMENTS must be "on" or "off", got "${env}"`);
-}
-
-export function poolSize(option: number | undefined, env = process.env.PGPOOL_MAX): number {
-  const value = option ?? (env === undefined || env === '' ? DEFAULT_POOL_MAX : Number(env));
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`PostgreSQL pool size must be a whole number ≥ 1 (PGPOOL_MAX or poolMax), got "${String(option ?? env)}"`);
-  }
+function poolSize(option: number | undefined): number {
+  const value = option ?? DEFAULT_POOL_MAX;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`PostgreSQL pool size must be a whole number ≥ 1, got ${value}`);
   return value;
 }
 
@@ -74,7 +65,7 @@ const provider: MigrationProvider = { getMigrations: async () => postgresMigrati
 
 /** Opens a pooled PostgreSQL store and brings its schema up to date. */
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
-  const named = namedStatementsOn(options.namedStatements);
+  const named = options.namedStatements ?? true;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: poolSize(options.poolMax),
@@ -104,6 +95,14 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     refreshStatistics: async () => undefined,
     location: redactUrl(options.url),
     close: () => db.destroy(),
+  };
+}
+
+export async function postgresMigrationStatus(db: Kysely<Database>): Promise<{ applied: string[]; pending: string[] }> {
+  const migrations = await new Migrator({ db, provider }).getMigrations();
+  return {
+    applied: migrations.filter((m) => m.executedAt).map((m) => m.name),
+    pending: migrations.filter((m) => !m.executedAt).map((m) => m.name),
   };
 }
 

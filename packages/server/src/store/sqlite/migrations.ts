@@ -38,6 +38,12 @@ export const sqliteMigrations: Record<string, Migration> = {
       await sealOAuthState(db, sealedOAuthSchema('TEXT', TS));
     },
   },
+  // users.signed_out_at: sign-ins of the user made before it are over (users reset-password).
+  '0007_user_signed_out_at': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw('ALTER TABLE users ADD COLUMN signed_out_at TEXT').execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';

@@ -13,6 +13,8 @@ export interface SqliteOptions {
   file: string;
   /** Apply pending migrations on open (the default). `migrate` runs them explicitly. */
   migrate?: boolean;
+  /** Fail instead of creating the file (and its directory) when it does not exist. */
+  mustExist?: boolean;
   /**
    * How long a query waits for another process's write lock once the store is open (default
    * 5000 ms; migrations always get the default). better-sqlite3 waits synchronously, so in a
@@ -73,8 +75,9 @@ const provider: MigrationProvider = { getMigrations: async () => sqliteMigration
 
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
 export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
-  if (options.file !== ':memory:') makePrivate(options.file);
-  const connection = new BetterSqlite3(options.file);
+  // A command that only works on an existing database must not create one (nor its directory).
+  if (options.file !== ':memory:' && !options.mustExist) makePrivate(options.file);
+  const connection = new BetterSqlite3(options.file, { fileMustExist: options.mustExist ?? false });
   // WAL lets readers run while a write commits; busy_timeout makes a second process wait
   // for the write lock instead of failing at once.
   connection.pragma('journal_mode = WAL');
@@ -106,6 +109,14 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
     location: options.file,
     refreshStatistics,
     close: () => db.destroy(),
+  };
+}
+
+export async function sqliteMigrationStatus(db: Kysely<Database>): Promise<{ applied: string[]; pending: string[] }> {
+  const migrations = await new Migrator({ db, provider }).getMigrations();
+  return {
+    applied: migrations.filter((m) => m.executedAt).map((m) => m.name),
+    pending: migrations.filter((m) => !m.executedAt).map((m) => m.name),
   };
 }
 
