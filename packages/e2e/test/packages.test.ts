@@ -87,6 +87,8 @@ describe('the packed packages', () => {
       expect(files).toEqual(expect.arrayContaining(['package/README.md', 'package/LICENSE', 'package/package.json', 'package/dist/cli.js']));
       expect(files.filter((file) => !/^package\/(dist\/|README\.md$|LICENSE$|package\.json$)/.test(file))).toEqual([]);
     }
+    // The server's read pool runs this file in its worker threads.
+    expect(server).toContain('package/dist/read-worker.js');
     // The CLI ships its bundle without source maps, and the licenses of what it bundles.
     expect(cli.filter((file) => file.endsWith('.map'))).toEqual([]);
     expect(cli).toContain('package/dist/THIRD-PARTY-LICENSES.md');
@@ -155,6 +157,14 @@ describe('the packed packages', () => {
       const result = (await client.callTool({ name: 'list_workspaces', arguments: {} })) as { isError?: boolean; structuredContent?: { data: Array<{ slug: string }> } };
       expect(result.isError ?? false).toBe(false);
       expect(result.structuredContent?.data.map((workspace) => workspace.slug)).toContain('acme-hotels');
+      // A search runs in the read pool's worker thread, from the installed package's dist/read-worker.js.
+      expect(output).toMatch(/ {2}searches: \d+ worker threads?, at most \d+ per workspace\n/);
+      const search = (await client.callTool({ name: 'search_conversations', arguments: { workspace_id: 'acme-hotels', query: '"double charge"' } })) as {
+        isError?: boolean;
+        structuredContent?: { data: unknown[] };
+      };
+      expect(search.isError ?? false).toBe(false);
+      expect(search.structuredContent?.data.length).toBeGreaterThan(0);
     } finally {
       await client.close();
     }

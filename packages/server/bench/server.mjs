@@ -11,16 +11,24 @@
 //       from scratch on every request). At the largest scale get_contact
 //       runs once more with the rate limiter in Redis (--redis-url) when redis-server is installed,
 //       and every row once more with V8's young generation capped (NODE_OPTIONS), for memory.
+//   (d) mixed load at the largest scale: 24 clients calling get_contact alone, then beside 8
+//       clients each asking a new search, with searches on the event loop (--read-pool-size 0, as
+//       before the read pool) and in the read pool (its default size), side by side.
+//   (e) windowed searches: one client asking "double charge" in the last 7 days, a new window each
+//       time, at each of --windowed-scales (default: the largest scale; 3000 is ten million
+//       messages, a bench option only: seeding it takes long and about 8 GB on SQLite).
 // Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 3,30,300] [--postgres URL]
+//          [--windowed-scales 300,3000] [--sections peers,rows,mixed,windowed]
 // Seeded data is cached (SQLite under $TMPDIR/conduit-bench, PostgreSQL as conduit_bench_<scale>
 // databases): the demo data is deterministic, so reruns skip seeding.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,11 +39,15 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     scales: { type: 'string', default: '3,30,300' },
     postgres: { type: 'string' },
+    'windowed-scales': { type: 'string' },
+    sections: { type: 'string', default: 'peers,rows,mixed,windowed' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const scales = values.scales.split(',').map(Number);
+const windowedScales = (values['windowed-scales'] ?? String(scales.at(-1))).split(',').map(Number);
+const sections = new Set(values.sections.split(','));
 
 function start(args, env = {}) {
   const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -48,6 +60,13 @@ function start(args, env = {}) {
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
   });
+}
+
+/** CPU seconds the process's main thread (the event loop) has used: its task's utime + stime. */
+function mainThreadCpu(pid) {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function memoryOf(pid) {
@@ -95,13 +114,16 @@ async function rpc(port, token, body) {
 }
 
 /** Seeds (once) and returns the server arguments selecting the data, its counts and a token. */
+/** Bumped when the demo data changes shape: v2 writes messages in time order (message seq follows time). */
+const DATA_VERSION = 'v2';
+
 function seeded(dialect, scale) {
-  const dir = join(tmpdir(), 'conduit-bench', `${dialect}-scale-${scale}`);
+  const dir = join(tmpdir(), 'conduit-bench', `${dialect}-scale-${scale}-${DATA_VERSION}`);
   const marker = join(dir, 'seeded.json');
   let where;
   if (dialect === 'postgres') {
     const url = new URL(values.postgres);
-    const name = `conduit_bench_${scale}`;
+    const name = `conduit_bench_${scale}_${DATA_VERSION}`;
     where = ['--database', Object.assign(new URL(url), { pathname: `/${name}` }).href];
     if (!existsSync(marker)) {
       execFileSync('psql', [url.href, '-qc', `DROP DATABASE IF EXISTS ${name}`, '-c', `CREATE DATABASE ${name}`], { stdio: 'inherit' });
@@ -112,7 +134,7 @@ function seeded(dialect, scale) {
   if (!existsSync(marker)) {
     mkdirSync(dir, { recursive: true });
     process.stderr.write(`seeding demo data at scale ${scale} on ${dialect}…\n`);
-    const out = execFileSync(process.execPath, [cli, 'seed', '--demo', '--scale', String(scale), ...where], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [cli, 'seed', '--demo', '--scale', String(scale), ...where], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const counts = JSON.parse(/: (\{.*\})/.exec(out)[1]);
     const token = execFileSync(process.execPath, [cli, 'tokens', 'create', '--workspace', 'acme-hotels', '--access', 'read_only', '--name', 'bench', ...where], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     writeFileSync(marker, JSON.stringify({ counts, token }));
@@ -122,16 +144,20 @@ function seeded(dialect, scale) {
 
 const rows = [];
 const memory = [];
+const mixed = [];
+const windowed = [];
 
-const bare = await start([join(here, 'peers', 'bare-http.mjs')]);
-rows.push(await load('(a) bare node:http, fixed body', bare.port, call('echo', { text: 'hi' })));
-memory.push({ name: '(a) bare node:http', ...memoryOf(bare.child.pid) });
-bare.child.kill();
+if (sections.has('peers')) {
+  const bare = await start([join(here, 'peers', 'bare-http.mjs')]);
+  rows.push(await load('(a) bare node:http, fixed body', bare.port, call('echo', { text: 'hi' })));
+  memory.push({ name: '(a) bare node:http', ...memoryOf(bare.child.pid) });
+  bare.child.kill();
 
-const sdk = await start([join(here, 'peers', 'sdk-stateless.mjs')]);
-rows.push(await load('(b) MCP SDK stateless, trivial tool', sdk.port, call('echo', { text: 'hi' })));
-memory.push({ name: '(b) MCP SDK stateless', ...memoryOf(sdk.child.pid) });
-sdk.child.kill();
+  const sdk = await start([join(here, 'peers', 'sdk-stateless.mjs')]);
+  rows.push(await load('(b) MCP SDK stateless, trivial tool', sdk.port, call('echo', { text: 'hi' })));
+  memory.push({ name: '(b) MCP SDK stateless', ...memoryOf(sdk.child.pid) });
+  sdk.child.kill();
+}
 
 /** A private redis-server (nothing persisted) on a free port, or undefined when Redis is not installed. */
 async function startRedis() {
@@ -153,60 +179,158 @@ async function startRedis() {
   });
   return { child, url: `redis://127.0.0.1:${port}` };
 }
-const redisServer = await startRedis();
-if (!redisServer) process.stderr.write('redis-server not installed: no Redis limiter row\n');
+const redisServer = sections.has('rows') ? await startRedis() : undefined;
+if (sections.has('rows') && !redisServer) process.stderr.write('redis-server not installed: no Redis limiter row\n');
 
 const dialects = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
 /** V8's young generation capped at 8 MB a semi-space (16 MB by default): the memory setting docs/self-hosting.md recommends. */
 const SMALL_YOUNG_GENERATION = '--max-semi-space-size=8';
 
+/**
+ * `serve` on the seeded data. The limiter still runs (one database write per request, as in
+ * production), but with a limit a load test cannot reach: the default 120/min would make it a
+ * test of 429s.
+ */
+function serve(data, extraArgs = [], env = {}) {
+  return start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000', ...extraArgs], env);
+}
+
+const searchArgs = { workspace_id: 'acme-hotels', query: '"double charge"', limit: 20 };
+/** A search never asked before (a created_before a millisecond later each time, the same matches): ranked from scratch, as a new question is. */
+function newSearches(extra = {}) {
+  let fresh = Date.parse('2100-01-01T00:00:00Z');
+  return () => call('search_conversations', { ...searchArgs, ...extra, created_before: new Date(fresh++).toISOString() });
+}
+
+/** The first contact and the time of the newest message, which the windows are counted back from. */
+async function landmarks(port, token) {
+  const contacts = await rpc(port, token, call('list_contacts', { workspace_id: 'acme-hotels', limit: 1 }));
+  const latest = await rpc(port, token, call('list_conversations', { workspace_id: 'acme-hotels', limit: 1 }));
+  return { contactId: contacts.data[0].id, newest: Date.parse(latest.data[0].last_message_at) };
+}
+
 /** get_contact and the four search rows against one `serve` on the seeded data; records its memory. */
 async function measureServer(data, label, extraArgs = [], env = {}) {
-  // The limiter still runs (one database write per request, as in production), but with a
-  // limit a load test cannot reach: the default 120/min would make it a test of 429s.
-  const ours = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000', ...extraArgs], env);
+  const ours = await serve(data, extraArgs, env);
   const auth = { authorization: `Bearer ${data.token}` };
-  const contacts = await rpc(ours.port, data.token, call('list_contacts', { workspace_id: 'acme-hotels', limit: 1 }));
-  rows.push(await load(`(c) conduit get_contact, ${label}`, ours.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contacts.data[0].id }), auth));
-  // The same search again and again is served from the ranking cache after the first; a search
-  // with a filter no earlier one had (a created_before a millisecond later each time, the same
-  // matches) is ranked from scratch, as a new question is.
-  const searchArgs = { workspace_id: 'acme-hotels', query: '"double charge"', limit: 20 };
+  const { contactId } = await landmarks(ours.port, data.token);
+  rows.push(await load(`(c) conduit get_contact, ${label}`, ours.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contactId }), auth));
+  // The same search again and again is served from the ranking cache after the first.
   const search = call('search_conversations', searchArgs);
-  let fresh = Date.parse('2100-01-01T00:00:00Z');
-  const newSearch = () => call('search_conversations', { ...searchArgs, created_before: new Date(fresh++).toISOString() });
   for (const clients of [connections, 1]) {
     rows.push(await load(`(c) conduit search_conversations, repeated (ranking cached), ${label}`, ours.port, search, auth, clients));
-    rows.push(await load(`(c) conduit search_conversations, new each time (ranked), ${label}`, ours.port, newSearch, auth, clients));
+    rows.push(await load(`(c) conduit search_conversations, new each time (ranked), ${label}`, ours.port, newSearches(), auth, clients));
   }
   memory.push({ name: `(c) conduit, ${label}`, ...memoryOf(ours.child.pid) });
   ours.child.kill();
-  return contacts.data[0].id;
+  return contactId;
 }
 
-for (const [dialect, scale] of dialects.flatMap((d) => scales.map((s) => [d, s]))) {
-  const data = seeded(dialect, scale);
-  const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
-  const contactId = await measureServer(data, label);
-  if (scale !== scales.at(-1)) continue;
-  await measureServer(data, `${label}, NODE_OPTIONS=${SMALL_YOUNG_GENERATION}`, [], { NODE_OPTIONS: SMALL_YOUNG_GENERATION });
-  if (redisServer) {
-    const withRedis = await start([cli, 'serve', ...data.where, '--port', '0', '--rate-limit', '1000000000', '--redis-url', redisServer.url]);
-    const auth = { authorization: `Bearer ${data.token}` };
-    rows.push(await load(`(c) conduit get_contact, ${label}, limiter in Redis`, withRedis.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contactId }), auth));
-    withRedis.child.kill();
+const CONTACT_CLIENTS = 24;
+const SEARCH_CLIENTS = 8;
+
+/**
+ * (d): 24 get_contact clients alone, then the same beside 8 clients each asking a new search,
+ * against one `serve` whose searches run where `poolArgs` says.
+ */
+async function mixedLoad(data, label, pool, poolArgs) {
+  const ours = await serve(data, poolArgs);
+  const auth = { authorization: `Bearer ${data.token}` };
+  const { contactId } = await landmarks(ours.port, data.token);
+  const contact = call('get_contact', { workspace_id: 'acme-hotels', contact_id: contactId });
+  const alone = await load('get_contact alone', ours.port, contact, auth, CONTACT_CLIENTS);
+  const cpuBefore = mainThreadCpu(ours.child.pid);
+  const started = performance.now();
+  const [beside, searches] = await Promise.all([
+    load('get_contact beside searches', ours.port, contact, auth, CONTACT_CLIENTS),
+    load('new searches beside get_contact', ours.port, newSearches(), auth, SEARCH_CLIENTS),
+  ]);
+  // How busy the event loop's thread was beside the searches (warm-up included in both terms).
+  const eventLoopBusy = (mainThreadCpu(ours.child.pid) - cpuBefore) / ((performance.now() - started) / 1000);
+  mixed.push({ label, pool, alone, beside, searches, eventLoopBusy });
+  memory.push({ name: `(d) conduit, ${label}, ${pool}`, ...memoryOf(ours.child.pid) });
+  ours.child.kill();
+}
+
+/** (e): one client, "double charge" in the 7 days before the newest message, a new window each time; and all time, for comparison. */
+async function windowedSearch(data, label) {
+  const ours = await serve(data);
+  const auth = { authorization: `Bearer ${data.token}` };
+  const { newest } = await landmarks(ours.port, data.token);
+  const week = newest - 7 * 86_400_000;
+  let shift = 0;
+  const lastWeek = () => call('search_conversations', { ...searchArgs, created_after: new Date(week).toISOString(), created_before: new Date(newest + 60_000 + shift++).toISOString() });
+  const weekRow = await load(`windowed: last 7 days, new each time, ${label}`, ours.port, lastWeek, auth, 1);
+  const allRow = await load(`all time, new each time, ${label}`, ours.port, newSearches(), auth, 1);
+  windowed.push({ label, messages: data.counts.messages, week: weekRow, all: allRow });
+  memory.push({ name: `(e) conduit, ${label}`, ...memoryOf(ours.child.pid) });
+  ours.child.kill();
+}
+
+for (const dialect of dialects) {
+  const largest = scales.at(-1);
+  if (sections.has('rows')) {
+    for (const scale of scales) {
+      const data = seeded(dialect, scale);
+      const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
+      const contactId = await measureServer(data, label);
+      if (scale !== largest) continue;
+      await measureServer(data, `${label}, NODE_OPTIONS=${SMALL_YOUNG_GENERATION}`, [], { NODE_OPTIONS: SMALL_YOUNG_GENERATION });
+      if (redisServer) {
+        const withRedis = await serve(data, ['--redis-url', redisServer.url]);
+        const auth = { authorization: `Bearer ${data.token}` };
+        rows.push(await load(`(c) conduit get_contact, ${label}, limiter in Redis`, withRedis.port, call('get_contact', { workspace_id: 'acme-hotels', contact_id: contactId }), auth));
+        withRedis.child.kill();
+      }
+    }
+  }
+  if (sections.has('mixed')) {
+    const data = seeded(dialect, largest);
+    const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
+    await mixedLoad(data, label, 'searches on the event loop (--read-pool-size 0)', ['--read-pool-size', '0']);
+    await mixedLoad(data, label, `read pool (default size, ${availableParallelism()})`, []);
+  }
+  if (sections.has('windowed')) {
+    for (const scale of windowedScales) {
+      const data = seeded(dialect, scale);
+      await windowedSearch(data, `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`);
+    }
   }
 }
 redisServer?.child.kill();
 
-const ceiling = rows[0].rps;
-const peer = rows[1].rps;
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`\nServer benchmark: autocannon, ${connections} connections unless the clients column says otherwise, ${duration} s per row after a 2 s warm-up, node ${process.version}, ${new Date().toISOString()}\n`);
-console.log('| workload | clients | req/s | p50 ms | p99 ms | vs (a) | vs (b) | errors |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  console.log(`| ${r.name} | ${r.clients} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt((r.rps / ceiling) * 100)}% | ${fmt(r.rps / peer, 2)}× | ${r.errors} |`);
+const [loadOne, loadFive] = loadavg();
+console.log(`\nServer benchmark: autocannon, ${connections} connections unless the clients column says otherwise, ${duration} s per row after a 2 s warm-up, node ${process.version}, ${availableParallelism()} cores, ${new Date().toISOString()}, load average at the end ${fmt(loadOne, 1)} (1 min) ${fmt(loadFive, 1)} (5 min)\n`);
+if (rows.length > 0) {
+  const ceiling = rows.find((r) => r.name.startsWith('(a)'))?.rps;
+  const peer = rows.find((r) => r.name.startsWith('(b)'))?.rps;
+  const ratio = (r, base, percent) => (base === undefined ? '–' : percent ? `${fmt((r.rps / base) * 100)}%` : `${fmt(r.rps / base, 2)}×`);
+  console.log('| workload | clients | req/s | p50 ms | p99 ms | vs (a) | vs (b) | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${r.clients} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(r, ceiling, true)} | ${ratio(r, peer, false)} | ${r.errors} |`);
+  }
+}
+if (mixed.length > 0) {
+  console.log(`\n(d) Mixed load: ${CONTACT_CLIENTS} clients calling get_contact, alone and beside ${SEARCH_CLIENTS} clients each asking a new search\n`);
+  console.log('| data | searches run | get_contact alone p50 / p99 ms, req/s | beside the searches p50 / p99 ms, req/s | p99 beside ÷ alone | new searches req/s, p50 / p99 ms | main thread busy beside | errors |');
+  console.log('| --- | --- | --- | --- | ---: | --- | ---: | ---: |');
+  for (const m of mixed) {
+    const cell = (r) => `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)}, ${fmt(r.rps)}`;
+    console.log(`| ${m.label} | ${m.pool} | ${cell(m.alone)} | ${cell(m.beside)} | ${fmt(m.beside.p99 / Math.max(m.alone.p99, 1), 1)}× | ${fmt(m.searches.rps, 1)}, ${fmt(m.searches.p50, 1)} / ${fmt(m.searches.p99, 1)} | ${fmt(m.eventLoopBusy * 100)}% | ${m.alone.errors + m.beside.errors + m.searches.errors} |`);
+  }
+}
+if (windowed.length > 0) {
+  console.log('\n(e) One client, a new search each time: "double charge" in the last 7 days, and in all time\n');
+  console.log('| data | last 7 days p50 / p99 ms | vs the first row | all time p50 / p99 ms | errors |');
+  console.log('| --- | --- | ---: | --- | ---: |');
+  const base = new Map();
+  for (const w of windowed) {
+    const dialect = w.label.split(',')[0];
+    if (!base.has(dialect)) base.set(dialect, w.week.p50);
+    console.log(`| ${w.label} | ${fmt(w.week.p50, 1)} / ${fmt(w.week.p99, 1)} | ${fmt(w.week.p50 / Math.max(base.get(dialect), 0.5), 2)}× | ${fmt(w.all.p50, 1)} / ${fmt(w.all.p99, 1)} | ${w.week.errors + w.all.errors} |`);
+  }
 }
 console.log('\n| process | RSS MB at end | peak RSS MB |');
 console.log('| --- | ---: | ---: |');

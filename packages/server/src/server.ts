@@ -18,7 +18,9 @@ import { createRouter, MCP_PATH, RESOURCE_METADATA_PATH, type ReadinessDependenc
 import { createPreflight, type McpRateLimits } from './mcp/preflight.js';
 import { createProtocolHandler } from './mcp/protocol.js';
 import { prepareOAuth, type OAuthOptions } from './oauth/index.js';
-import { openStore } from './store/open.js';
+import { databaseTarget, openStore } from './store/open.js';
+import { DEFAULT_POOL_MAX } from './store/postgres/open.js';
+import { readPoolFor } from './store/read-pool-options.js';
 import { SERVE_BUSY_TIMEOUT_MS } from './store/sqlite/open.js';
 import { serverKey } from './store/settings.js';
 import type { Store } from './store/store.js';
@@ -95,6 +97,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
       poolMax: options.poolMax,
       namedStatements: options.namedStatements,
       busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS,
+      readPool: readPoolFor(options.readPoolSize, options.readPoolPerWorkspace, databaseTarget(options).dialect === 'postgres' ? (options.poolMax ?? DEFAULT_POOL_MAX) : undefined),
     }));
   const registry = createRegistry();
   const cursorKey = await serverKey(store, 'cursor_key');

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -43,10 +44,13 @@ describe('server configuration: defaults', () => {
       deliverySecret: undefined,
       deliveryClaimSeconds: 60,
       requestTimeout: 30,
+      readPoolSize: undefined,
+      readPoolPerWorkspace: undefined,
       sessions: false,
       logLevel: 'info',
       logFormat: 'auto',
     });
+    expect(c.readPool).toEqual({ size: availableParallelism(), perWorkspace: undefined });
     expect(c.demo).toBe(false);
   });
 
@@ -160,6 +164,16 @@ const CASES: Record<string, Case> = {
     invalid: '0',
     error: /expected a whole number of seconds from 1 to 3600/,
   },
+  readPoolSize: { flag: '--read-pool-size', env: 'CONDUIT_READ_POOL_SIZE', valid: '0', expected: (c) => c.readPool.size, want: 0, invalid: 'two', error: /expected a whole number from 0 to 256/ },
+  readPoolPerWorkspace: {
+    flag: '--read-pool-per-workspace',
+    env: 'CONDUIT_READ_POOL_PER_WORKSPACE',
+    valid: '1',
+    expected: (c) => c.readPool.perWorkspace,
+    want: 1,
+    invalid: '0',
+    error: /expected a whole number from 1 to 256/,
+  },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL', valid: 'warn', expected: (c) => c.server.logLevel, want: 'warn', invalid: 'verbose', error: /expected one of trace, debug, info, warn, error, fatal, silent/ },
   logFormat: { flag: '--log-format', env: 'CONDUIT_LOG_FORMAT', valid: 'json', expected: (c) => c.server.logFormat, want: 'json', invalid: 'text', error: /expected one of auto, json, pretty/ },
   dataDir: { flag: '--data-dir', env: 'CONDUIT_DATA_DIR', valid: '/var/lib/conduit', expected: (c) => c.store.dataDir, want: '/var/lib/conduit', invalid: ' ', error: /expected a directory/ },
@@ -268,6 +282,38 @@ describe('server configuration: values that would silently do something else', (
     expect(config([], { CONDUIT_DELIVERY_WEBHOOK: 'http://127.0.0.1:9000/hook', CONDUIT_DELIVERY_SECRET: 'a-long-enough-secret' }).server.deliveryWebhook).toBe('http://127.0.0.1:9000/hook');
     const [scheme] = problems(['--delivery-webhook', 'ftp://user:pw@hooks.example.com'], { CONDUIT_DELIVERY_SECRET: 'a-long-enough-secret' });
     expect(scheme).toBe('invalid --delivery-webhook "ftp://***@hooks.example.com": expected an http:// or https:// URL, not ftp:');
+  });
+});
+
+describe('server configuration: the read pool', () => {
+  it('runs one search per core by default, on PostgreSQL also two fewer than its connection pool', () => {
+    const cores = availableParallelism();
+    expect(config().readPool).toEqual({ size: cores, perWorkspace: undefined });
+    expect(config(['--database', 'postgres://db/conduit'], { PGPOOL_MAX: '3' }).readPool.size).toBe(1);
+    expect(config(['--database', 'postgres://db/conduit'], { PGPOOL_MAX: '1000' }).readPool.size).toBe(cores);
+    // A single connection has none to spare: searches take turns with everything else.
+    expect(config(['--database', 'postgres://db/conduit'], { PGPOOL_MAX: '1' }).readPool.size).toBe(0);
+    expect(config(['--read-pool-size', '3', '--read-pool-per-workspace', '2']).readPool).toEqual({ size: 3, perWorkspace: 2 });
+  });
+
+  it('refuses a per-workspace bound above the pool, or without one, naming where each value came from', () => {
+    expect(problems(['--read-pool-size', '2', '--read-pool-per-workspace', '3'])).toEqual(['invalid --read-pool-per-workspace "3": expected from 1 to the read pool size, 2 (--read-pool-size)']);
+    expect(problems([], { CONDUIT_READ_POOL_SIZE: '2', CONDUIT_READ_POOL_PER_WORKSPACE: '3' })).toEqual([
+      'invalid CONDUIT_READ_POOL_PER_WORKSPACE "3": expected from 1 to the read pool size, 2 (CONDUIT_READ_POOL_SIZE)',
+    ]);
+    expect(problems(['--read-pool-per-workspace', String(availableParallelism() + 1)])).toEqual([
+      `invalid --read-pool-per-workspace "${availableParallelism() + 1}": expected from 1 to the read pool size, ${availableParallelism()} (the default here)`,
+    ]);
+    expect(problems(['--read-pool-size', '0', '--read-pool-per-workspace', '1'])).toEqual(['--read-pool-per-workspace needs a read pool: it cannot be used with --read-pool-size 0']);
+  });
+
+  it('refuses on PostgreSQL a pool that could hold every connection', () => {
+    expect(problems(['--database', 'postgres://db/conduit', '--read-pool-size', '10'])).toEqual([
+      'invalid --read-pool-size "10": expected fewer than PGPOOL_MAX (10) on PostgreSQL, so searches cannot hold every connection the other requests need',
+    ]);
+    expect(config(['--database', 'postgres://db/conduit', '--read-pool-size', '9']).readPool.size).toBe(9);
+    // On SQLite the connection pool is not involved.
+    expect(config(['--read-pool-size', '10']).readPool.size).toBe(10);
   });
 });
 

@@ -9,7 +9,7 @@ import { openSqliteStore } from '../src/store/sqlite/open.js';
 import { SqliteSearch } from '../src/store/sqlite/search.js';
 import type { ConversationStatus } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
-import { createWorkspace } from './helpers.js';
+import { createWorkspace, testReadPool } from './helpers.js';
 import { createEmptyDatabase, TEST_DATABASE_URL } from './test-database.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,8 +31,8 @@ const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOSt
 async function openPair(): Promise<void> {
   if (TEST_DATABASE_URL) {
     const database = await createEmptyDatabase(TEST_DATABASE_URL);
-    replicaA = await openPostgresStore({ url: database.url });
-    replicaB = await openPostgresStore({ url: database.url });
+    replicaA = await openPostgresStore({ url: database.url, readPool: testReadPool('postgres') });
+    replicaB = await openPostgresStore({ url: database.url, readPool: testReadPool('postgres') });
     cleanup = async () => {
       await replicaA.close();
       await replicaB.close();
@@ -41,8 +41,8 @@ async function openPair(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'conduit-ranking-'));
-  replicaA = await openSqliteStore({ file: join(dir, 'conduit.db') });
-  replicaB = await openSqliteStore({ file: join(dir, 'conduit.db') });
+  replicaA = await openSqliteStore({ file: join(dir, 'conduit.db'), readPool: testReadPool('sqlite') });
+  replicaB = await openSqliteStore({ file: join(dir, 'conduit.db'), readPool: testReadPool('sqlite') });
   cleanup = async () => {
     await replicaA.close();
     await replicaB.close();
@@ -59,11 +59,13 @@ function countingCache(store: Store, capacity?: { rankings: number; hits: number
   const engine = uncachedEngine(store);
   const counter = { rankings: 0, hitSearches: 0, hitConversations: 0 };
   const cache = new ConversationSearchCache(store.db, capacity);
-  const search = (p: ConversationSearch) =>
-    cache.conversations(p, (q) => {
-      counter.rankings += 1;
-      return engine.rankConversations(q);
-    });
+  const search = async (p: ConversationSearch) =>
+    (
+      await cache.conversations(p, (q) => {
+        counter.rankings += 1;
+        return engine.rankConversations(q);
+      })
+    ).ranked;
   const hits = (p: ConversationHitSearch) =>
     cache.conversationHits(p, (q) => {
       counter.hitSearches += 1;
@@ -132,7 +134,7 @@ afterAll(() => cleanup());
 describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
   it('answers every page as the uncached search does, ranking once for the whole walk', async () => {
     const { counter, search, engine } = countingCache(replicaA);
-    const expected = await allPages((p) => engine.rankConversations(p), query('refund'));
+    const expected = await allPages(async (p) => (await engine.rankConversations(p)).ranked, query('refund'));
     expect(expected).toHaveLength(6);
     expect(await allPages(search, query('refund'))).toEqual(expected);
     expect(counter.rankings).toBe(1);
@@ -160,7 +162,7 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
     expect(counter.rankings).toBe(2);
     expect(after.map((r) => r.id)).toContain(added);
     expect(after).toHaveLength(before.length + 1);
-    expect(after).toEqual(await uncachedEngine(replicaA).rankConversations(query('refund', { limit: 50 })));
+    expect(after).toEqual((await uncachedEngine(replicaA).rankConversations(query('refund', { limit: 50 }))).ranked);
   });
 
   it('keeps the ranking when only another workspace or a delivery status changes', async () => {
@@ -183,7 +185,7 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
     const reopened = await search(query('refund', { status: 'open', limit: 50 }));
     expect(counter.rankings).toBe(2);
     expect(reopened.map((r) => r.id)).not.toContain(target);
-    expect(reopened).toEqual(await engine.rankConversations(query('refund', { status: 'open', limit: 50 })));
+    expect(reopened).toEqual((await engine.rankConversations(query('refund', { status: 'open', limit: 50 }))).ranked);
     await replicaB.db.updateTable('conversations').set({ status: 'open' }).where('id', '=', target).execute();
   });
 
@@ -202,10 +204,10 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
 
   it('serves a later page it has not cached straight from the database, ranking once', async () => {
     const { counter, search, engine } = countingCache(replicaA);
-    const first = await engine.rankConversations(query('refund', { limit: 2 }));
+    const first = (await engine.rankConversations(query('refund', { limit: 2 }))).ranked;
     const after = { score: first[1]!.score, seq: first[1]!.seq };
     const page = await search(query('refund', { after }));
-    expect(page).toEqual(await engine.rankConversations(query('refund', { after })));
+    expect(page).toEqual((await engine.rankConversations(query('refund', { after }))).ranked);
     expect(counter.rankings).toBe(1);
   });
 
@@ -213,7 +215,7 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
     const many = Array.from({ length: CACHED_RANKING_DEPTH + 40 }, (_, i) => `zebra ${'word '.repeat(i % 17)}zebra${i % 3 ? '' : ' zebra'}`);
     await addConversations(replicaB, ws, many);
     const { counter, search, engine } = countingCache(replicaA);
-    const expected = await allPages((p) => engine.rankConversations(p), query('zebra', { limit: 100 }));
+    const expected = await allPages(async (p) => (await engine.rankConversations(p)).ranked, query('zebra', { limit: 100 }));
     expect(expected).toHaveLength(many.length);
     expect(await allPages(search, query('zebra', { limit: 100 }))).toEqual(expected);
     // Page 1 ranks and fills the cache, page 2 is served from it, page 3 lies beyond it.
@@ -237,8 +239,8 @@ describe(`conversation search cache (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'
     const engine = uncachedEngine(replicaA);
     const p = query('refund', { limit: 4 });
     for (let round = 0; round < 2; round++) {
-      const page = await engine.conversationPage(p, { size: 3, perParent: 2 });
-      const ranked = await engine.rankConversations(p);
+      const page = await replicaA.search.conversationPage(p, { size: 3, perParent: 2 });
+      const ranked = (await engine.rankConversations(p)).ranked;
       expect(page.ranked).toEqual(ranked);
       const conversationIds = ranked.slice(0, 3).map((r) => r.id);
       expect(page.hits).toEqual(await engine.findConversationHits({ workspaceId: ws, query: p.query, created: {}, perParent: 2, conversationIds }));

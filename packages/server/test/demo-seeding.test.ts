@@ -72,24 +72,33 @@ describe('seedDemo in batches', () => {
       'northwind-clinic tickets',
       'northwind-clinic calls',
     ]);
-    const totals = reports.filter((p) => p.phase === 'conversations' && p.done === p.total).map((p) => p.total);
+    // Conversations are generated twice (when each starts, then in that order): two steps each.
+    const totals = reports.filter((p) => p.phase === 'conversations' && p.done === p.total).map((p) => p.total / 2);
     expect(totals.reduce((a, b) => a + b, 0)).toBe(result.counts.conversations);
     for (let i = 1; i < reports.length; i++) expect(reports[i]!.rows).toBeGreaterThanOrEqual(reports[i - 1]!.rows);
     expect(reports.at(-1)!.rows).toBeLessThanOrEqual(Object.values(result.counts).reduce((a, b) => a + b, 0));
   });
 
-  it('writes each workspace\'s conversations in the order of their last message', async () => {
-    const { rows } = await sql<{ workspace_id: string; last_message_at: string }>`
-      SELECT workspace_id, last_message_at FROM conversations ORDER BY seq`.execute(t.store.db);
+  it('writes each workspace\'s messages in the order they were sent, as they arrive in production', async () => {
+    const { rows } = await sql<{ workspace_id: string; created_at: string }>`
+      SELECT workspace_id, created_at FROM messages ORDER BY seq`.execute(t.store.db);
     const last = new Map<string, string>();
     let outOfOrder = 0;
     for (const row of rows) {
       const previous = last.get(row.workspace_id);
-      if (previous !== undefined && row.last_message_at < previous) outOfOrder++;
-      last.set(row.workspace_id, row.last_message_at);
+      if (previous !== undefined && row.created_at < previous) outOfOrder++;
+      last.set(row.workspace_id, row.created_at);
     }
-    expect(rows.length).toBe(result.counts.conversations);
+    expect(rows.length).toBe(result.counts.messages);
     expect(outOfOrder).toBe(0);
+    // A conversation's row comes before its messages, in the order the conversations start.
+    const { rows: starts } = await sql<{ workspace_id: string; created_at: string }>`
+      SELECT workspace_id, created_at FROM conversations ORDER BY seq`.execute(t.store.db);
+    const firstOf = new Map<string, string>();
+    for (const row of starts) {
+      expect(row.created_at >= (firstOf.get(row.workspace_id) ?? '')).toBe(true);
+      firstOf.set(row.workspace_id, row.created_at);
+    }
   });
 
   it('says that part of the demo is left when a write fails after a commit', async () => {

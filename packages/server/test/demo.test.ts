@@ -282,14 +282,14 @@ describe('seedDemo', () => {
 
     const lastWeek = { after: new Date(NOW.getTime() - 7 * DAY).toISOString() };
     const query = parseSearchQuery('"double charge"');
-    const hits = await t.store.search.conversations({ workspaceId: acme, query, created: lastWeek, limit: 50 });
+    const { ranked: hits } = await t.store.search.conversations({ workspaceId: acme, query, created: lastWeek, limit: 50 });
     expect(hits.length).toBeGreaterThanOrEqual(4);
     const threads = await t.store.db.selectFrom('conversations').select(['message_count', 'channel']).where('id', 'in', hits.map((h) => h.id)).execute();
     expect(threads.filter((c) => c.message_count >= 4).length).toBeGreaterThanOrEqual(4);
     expect(new Set(threads.map((c) => c.channel)).size).toBeGreaterThanOrEqual(3);
-    const older = await t.store.search.conversations({ workspaceId: acme, query, created: {}, limit: 100 });
+    const { ranked: older } = await t.store.search.conversations({ workspaceId: acme, query, created: {}, limit: 100 });
     expect(older.length).toBeGreaterThan(hits.length);
-    expect(await t.store.search.conversations({ workspaceId: clinic, query, created: {}, limit: 10 })).toEqual([]);
+    expect(await t.store.search.conversations({ workspaceId: clinic, query, created: {}, limit: 10 })).toEqual({ ranked: [] });
 
     const refund = await t.store.db.selectFrom('conversations').selectAll().where('id', '=', 'cv_abc').executeTakeFirstOrThrow();
     expect(refund.workspace_id).toBe(acme);

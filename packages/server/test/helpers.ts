@@ -7,6 +7,7 @@ import { newId, nowIso } from '../src/ids.js';
 import { createPreflight, type Preflight } from '../src/mcp/preflight.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
+import type { ReadPoolOptions } from '../src/store/read-pool-options.js';
 import type { Store } from '../src/store/store.js';
 import type { AnyTool, CallContext } from '../src/tools/define.js';
 import { executeTool } from '../src/tools/execute.js';
@@ -25,18 +26,28 @@ export interface TestStore {
 }
 
 /**
+ * How test stores run searches: through a real read pool, as `serve` does (SQLite: a worker
+ * thread built from the sources under test, see global-setup.ts; PostgreSQL: two at a time), so
+ * every search test also proves the pool answers as a search on the server's own connection.
+ */
+export function testReadPool(dialect: 'sqlite' | 'postgres'): ReadPoolOptions {
+  return dialect === 'sqlite' ? { size: 1 } : { size: 2 };
+}
+
+/**
  * A fresh database with real migrations: a SQLite file in a temporary directory, or, with
  * CONDUIT_TEST_DATABASE_URL set, a new database on that PostgreSQL server (dropped in cleanup).
- * `dir` is a temporary directory either way, for tests that need files.
+ * `dir` is a temporary directory either way, for tests that need files. Searches go through a
+ * read pool (testReadPool).
  */
 export async function createTestStore(): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-test-'));
   if (TEST_DATABASE_URL) {
-    const { store, url, drop } = await createPostgresTestStore(TEST_DATABASE_URL);
+    const { store, url, drop } = await createPostgresTestStore(TEST_DATABASE_URL, testReadPool('postgres'));
     return {
       store,
       dir,
-      openAnother: () => openPostgresStore({ url }),
+      openAnother: () => openPostgresStore({ url, readPool: testReadPool('postgres') }),
       databaseArgs: ['--database', url],
       async cleanup() {
         await drop();
@@ -45,11 +56,11 @@ export async function createTestStore(): Promise<TestStore> {
     };
   }
   const file = join(dir, 'conduit.db');
-  const store = await openSqliteStore({ file });
+  const store = await openSqliteStore({ file, readPool: testReadPool('sqlite') });
   return {
     store,
     dir,
-    openAnother: () => openSqliteStore({ file }),
+    openAnother: () => openSqliteStore({ file, readPool: testReadPool('sqlite') }),
     databaseArgs: ['--data-dir', dir],
     async cleanup() {
       await store.close();

@@ -46,7 +46,7 @@ async function addNode(workspaceId: string, title: string, body: string): Promis
 }
 
 async function conversationMatches(query: string): Promise<string[]> {
-  const rows = await search.conversations({ workspaceId: ws, query: parseSearchQuery(query), created: {}, limit: 50 });
+  const { ranked: rows } = await search.conversations({ workspaceId: ws, query: parseSearchQuery(query), created: {}, limit: 50 });
   const names = Object.fromEntries(Object.entries(conversations).map(([name, id]) => [id, name]));
   return rows.map((r) => names[r.id] ?? r.id).sort();
 }
@@ -121,12 +121,12 @@ describe(`full-text search (${process.env.CONDUIT_TEST_DATABASE_URL ? 'postgres'
 
   it('pages ranked results by (score, seq) without repeats or gaps', async () => {
     const query = parseSearchQuery('double charge');
-    const all = await search.conversations({ workspaceId: ws, query, created: {}, limit: 50 });
+    const { ranked: all } = await search.conversations({ workspaceId: ws, query, created: {}, limit: 50 });
     expect(all.map((r) => r.id)[0]).toBe(conversations.phrase);
     const seen: string[] = [];
     let after: RankKey | undefined;
     for (let page = 0; page < 5; page++) {
-      const rows = await search.conversations({ workspaceId: ws, query, created: {}, limit: 1, after });
+      const { ranked: rows } = await search.conversations({ workspaceId: ws, query, created: {}, limit: 1, after });
       if (rows.length === 0) break;
       seen.push(rows[0]!.id);
       after = { score: rows[0]!.score, seq: rows[0]!.seq };

@@ -94,6 +94,15 @@ describe('serve options', () => {
     );
   });
 
+  it('runs searches in a read pool of the size asked for, and says so', async () => {
+    const result = await serve(t, ['--log-level', 'silent', '--read-pool-size', '2'], { env: { CONDUIT_READ_POOL_PER_WORKSPACE: '1' } });
+    expect(result.code).toBe(0);
+    const where = t.store.dialect === 'sqlite' ? '2 worker threads' : '2 at a time';
+    expect(result.out).toContain(`  searches: ${where}, at most 1 per workspace\n`);
+    const metrics = await (await fetch(new URL('/metrics', result.url))).text();
+    expect(metrics).toMatch(/^conduit_read_pool_size 2$/m);
+  });
+
   it('serves at the public URL it was given, from the environment too', async () => {
     const result = await serve(t, ['--log-level', 'silent'], { env: { CONDUIT_PUBLIC_URL: 'https://mcp.example.com' } });
     expect(result.url).toBe('https://mcp.example.com/v1/mcp');

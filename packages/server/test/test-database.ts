@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPostgresStore } from '../src/store/postgres/open.js';
+import type { ReadPoolOptions } from '../src/store/read-pool-options.js';
 import type { Store } from '../src/store/store.js';
 
 /**
@@ -37,11 +38,11 @@ export async function createEmptyDatabase(adminUrl: string): Promise<{ url: stri
 }
 
 /** A pooled store on a fresh database with real migrations; `drop` closes it and drops the database. */
-export async function createPostgresTestStore(adminUrl: string): Promise<{ store: Store; url: string; drop(): Promise<void> }> {
+export async function createPostgresTestStore(adminUrl: string, readPool?: ReadPoolOptions): Promise<{ store: Store; url: string; drop(): Promise<void> }> {
   const database = await createEmptyDatabase(adminUrl);
   let store: Store;
   try {
-    store = await openPostgresStore({ url: database.url });
+    store = await openPostgresStore({ url: database.url, readPool });
   } catch (error) {
     await database.drop();
     throw error;

@@ -60,7 +60,7 @@ const sendAndSearch = defineTool({
         created_at: nowIso(),
       })
       .execute();
-    const ranked = await ctx.search.conversations({ workspaceId: workspace.id, query: parseSearchQuery(args.word), created: {}, limit: 5 });
+    const { ranked } = await ctx.search.conversations({ workspaceId: workspace.id, query: parseSearchQuery(args.word), created: {}, limit: 5 });
     if (args.fail) throw new ToolError('conflict', 'rolled back on purpose');
     return { found: ranked.map((row) => row.id) };
   },
@@ -126,6 +126,6 @@ describe('a write tool that searches', () => {
     const kept = await addConversation();
     const committed = await settled(executeTool(sendAndSearch, { workspace_id: 'acme', conversation_id: kept, word: 'wombat' }, ctx), 'search inside a write');
     expect(committed.structuredContent).toEqual({ found: [kept] });
-    expect(await t.store.search.conversations({ workspaceId: acme.id, query: parseSearchQuery('axolotl'), created: {}, limit: 5 })).toEqual([]);
+    expect((await t.store.search.conversations({ workspaceId: acme.id, query: parseSearchQuery('axolotl'), created: {}, limit: 5 })).ranked).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { addSettings } from '../config/setting.js';
 import type { LogOutput } from '../logger.js';
 import type { ProgressOutput } from './seed-progress.js';
 import { databaseTarget, migrateStore, migrationStatus, NoDatabaseError, openStore } from '../store/open.js';
+import type { ReadPoolOptions } from '../store/read-pool-options.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -53,13 +54,13 @@ function missing(location: string): Error {
 export async function openCommandStore(
   config: StoreConfig,
   access: StoreAccess,
-  busyTimeoutMs?: number,
+  serving: { busyTimeoutMs?: number; readPool?: ReadPoolOptions } = {},
 ): Promise<{ store: Store; label: string; migrated: string[] }> {
   const target = databaseTarget(config);
   const isNewFile = target.dialect === 'sqlite' && target.file !== ':memory:' && !existsSync(target.file);
   let store: Store;
   try {
-    store = await openStore({ ...config, migrate: false, mustExist: access !== 'create', busyTimeoutMs });
+    store = await openStore({ ...config, ...serving, migrate: false, mustExist: access !== 'create' });
   } catch (error) {
     if (error instanceof NoDatabaseError) throw missing(error.location);
     throw error;

@@ -6,6 +6,7 @@ import { seedDemo } from '../demo/seed.js';
 import { redactRedisUrl } from '../limits/redis-connection.js';
 import { createLogger } from '../logger.js';
 import { createConduitServer, type ConduitServer } from '../server.js';
+import type { ReadPoolOptions } from '../store/read-pool-options.js';
 import { dataDirectoryWarning, SERVE_BUSY_TIMEOUT_MS } from '../store/sqlite/open.js';
 import type { Store } from '../store/store.js';
 import { openCommandStore, type CommandIo } from './context.js';
@@ -69,6 +70,12 @@ function rateLimitLine(config: ServerConfig['server']): string {
   return `${config.rateLimit.limit}/min per workspace, buckets in ${where}`;
 }
 
+function readPoolLine(pool: ReadPoolOptions, dialect: string): string {
+  if (pool.size === 0) return "on the server's own connection (--read-pool-size 0)";
+  const where = dialect === 'sqlite' ? `${pool.size} worker thread${pool.size === 1 ? '' : 's'}` : `${pool.size} at a time`;
+  return `${where}, at most ${pool.perWorkspace ?? pool.size} per workspace`;
+}
+
 export interface RunningServer {
   server: ConduitServer;
   /** Stops accepting, finishes the requests in flight, then closes the database. */
@@ -77,7 +84,7 @@ export interface RunningServer {
 
 /** Opens the database, seeds the demo if asked, starts the server and prints where it is. */
 export async function startServe(io: CommandIo, config: ServerConfig): Promise<RunningServer> {
-  const { store, label } = await openCommandStore(config.store, 'create', SERVE_BUSY_TIMEOUT_MS);
+  const { store, label } = await openCommandStore(config.store, 'create', { busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS, readPool: config.readPool });
   try {
     const exposed = dataDirectoryWarning(store);
     if (exposed) io.err(`${exposed}\n`);
@@ -90,6 +97,7 @@ export async function startServe(io: CommandIo, config: ServerConfig): Promise<R
       `  database: ${label}`,
       `  delivery: ${config.server.deliveryWebhook ? `webhook ${new URL(config.server.deliveryWebhook).origin}` : 'local log (no --delivery-webhook)'}`,
       `  rate limit: ${rateLimitLine(config.server)}`,
+      `  searches: ${readPoolLine(config.readPool, store.dialect)}`,
       ...demoLines,
       'Connect:',
       `  npx conduit-mcp login --url ${server.mcpUrl}   (then add \`npx conduit-mcp --url ${server.mcpUrl}\` to your MCP client)`,

@@ -1,10 +1,11 @@
 import { redactRedisUrl, validateRedisUrl } from '../limits/redis-connection.js';
 import type { RateLimitPolicy } from '../limits/policy.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../logger.js';
-import { DEFAULT_DATA_DIR, parseDatabaseUrl } from '../store/open.js';
+import { databaseTarget, DEFAULT_DATA_DIR, parseDatabaseUrl } from '../store/open.js';
 import { redactUrl } from '../store/postgres/open.js';
+import { defaultReadPoolSize, type ReadPoolOptions } from '../store/read-pool-options.js';
 import { parsePublicUrl } from './public-url.js';
-import { ConfigError, resolveSettings, toggle, value, type SettingsValues } from './setting.js';
+import { ConfigError, resolveSettings, settingName, toggle, value, type SettingSource, type SettingsValues } from './setting.js';
 import { commaList, hostHeader, httpUrl, ipAddress, listenHost, nonEmpty, oneOf, origin, parsed, positiveNumber, redactUserInfo, wholeNumber } from './values.js';
 
 /**
@@ -46,6 +47,8 @@ export const STORE_SETTINGS = {
 };
 
 const DELIVERY_SECRET_MIN = 16;
+/** Far above any core count the pool is sized to; a bigger number is a typo. */
+const MAX_READ_POOL = 256;
 
 export const SERVER_SETTINGS = {
   host: value({ flag: '--host <host>', env: 'HOST', default: '127.0.0.1', description: 'interface to listen on', schema: parsed(listenHost) }),
@@ -128,6 +131,19 @@ export const SERVER_SETTINGS = {
     description: 'seconds a client may take to send a whole request (its headers within 10 s); a slower one gets 408 and is disconnected',
     schema: wholeNumber(1, 3600, 'a whole number of seconds'),
   }),
+  readPoolSize: value({
+    flag: '--read-pool-size <n>',
+    env: 'CONDUIT_READ_POOL_SIZE',
+    description:
+      "searches run this many at once: on SQLite each in a worker thread with its own connection, on PostgreSQL each holding one pooled connection (below PGPOOL_MAX); 0 runs them on the server's own connection (default: one per core; on PostgreSQL at most PGPOOL_MAX - 2)",
+    schema: wholeNumber(0, MAX_READ_POOL),
+  }),
+  readPoolPerWorkspace: value({
+    flag: '--read-pool-per-workspace <n>',
+    env: 'CONDUIT_READ_POOL_PER_WORKSPACE',
+    description: 'most searches one workspace runs at once, from 1 to the pool size (default: the pool size; workspaces waiting at the same time always share it)',
+    schema: wholeNumber(1, MAX_READ_POOL),
+  }),
   sessions: toggle({ flag: '--sessions', env: 'CONDUIT_SESSIONS', description: 'issue Mcp-Session-Id sessions (default: stateless, so replicas need no sticky routing)' }),
   logLevel: value({ flag: '--log-level <level>', env: 'LOG_LEVEL', default: 'info', description: `least important log level written: ${LOG_LEVELS.join(', ')}`, schema: oneOf(LOG_LEVELS) }),
   logFormat: value({
@@ -157,6 +173,8 @@ export interface StoreConfig {
 export interface ServerConfig {
   store: StoreConfig;
   server: ServerSettings;
+  /** Where searches run: the pool size resolved (one per core unless set) and checked against the other settings. */
+  readPool: ReadPoolOptions;
   demo: boolean;
 }
 
@@ -192,11 +210,36 @@ export function parseServerConfig(raw: Record<string, unknown>, env: NodeJS.Proc
     }
   };
   const store = attempt(() => parseStoreConfig(raw, env));
-  const server = attempt(() => resolveSettings(SERVER_SETTINGS, raw, env).values);
+  const resolved = attempt(() => resolveSettings(SERVER_SETTINGS, raw, env));
+  const server = resolved?.values;
   const command = attempt(() => resolveSettings(SERVE_COMMAND_SETTINGS, raw, env).values);
   if (server?.deliveryWebhook && !server.deliverySecret) {
     problems.push(`--delivery-webhook needs the signing secret in env CONDUIT_DELIVERY_SECRET (at least ${DELIVERY_SECRET_MIN} characters)`);
   }
-  if (problems.length > 0 || !store || !server || !command) throw new ConfigError(problems);
-  return { store, server, demo: command.demo };
+  const readPool = store && resolved ? resolveReadPool(store, resolved.values, resolved.sources, problems) : undefined;
+  if (problems.length > 0 || !store || !server || !command || !readPool) throw new ConfigError(problems);
+  return { store, server, readPool, demo: command.demo };
+}
+
+/**
+ * The read pool from its two settings: the size defaults to one per core (on PostgreSQL, fewer
+ * than the connection pool, so searches never hold every connection), the per-workspace bound
+ * must fit in it, and on PostgreSQL a size given explicitly must leave connections for the rest.
+ */
+function resolveReadPool(store: StoreConfig, server: ServerSettings, sources: Record<keyof ServerSettings, SettingSource>, problems: string[]): ReadPoolOptions {
+  const postgresPoolMax = databaseTarget(store).dialect === 'postgres' ? store.poolMax : undefined;
+  const size = server.readPoolSize ?? defaultReadPoolSize(postgresPoolMax);
+  const perWorkspace = server.readPoolPerWorkspace;
+  const sizeName = settingName(SERVER_SETTINGS.readPoolSize, sources.readPoolSize);
+  const perName = settingName(SERVER_SETTINGS.readPoolPerWorkspace, sources.readPoolPerWorkspace);
+  if (postgresPoolMax !== undefined && size >= postgresPoolMax) {
+    problems.push(`invalid ${sizeName} "${size}": expected fewer than PGPOOL_MAX (${postgresPoolMax}) on PostgreSQL, so searches cannot hold every connection the other requests need`);
+  }
+  if (perWorkspace !== undefined && size === 0) {
+    problems.push(`${perName} needs a read pool: it cannot be used with ${sizeName} 0`);
+  } else if (perWorkspace !== undefined && perWorkspace > size) {
+    const of = sources.readPoolSize === 'unset' ? 'the default here' : sizeName;
+    problems.push(`invalid ${perName} "${perWorkspace}": expected from 1 to the read pool size, ${size} (${of})`);
+  }
+  return { size, perWorkspace };
 }

@@ -6,36 +6,51 @@ import { channelsOf, contactAt } from './people.js';
 import type { Rng } from './random.js';
 import { personVars, scriptVars, type ScriptPlan } from './scripted.js';
 import { fill } from './text.js';
-import { sceneThread, writeConversation, type Draft, type Responders } from './threads.js';
+import { conversationRows, sceneThread, timesOf, type ConversationPlan, type Draft, type Responders } from './threads.js';
+import { TimeOrderedRows } from './time-order.js';
 
 /**
- * The scripted scenes and `base × scale` generated conversations, written in the order of their
- * last message, then the contacts' activity columns.
+ * The scripted scenes and `base × scale` generated conversations, their messages written in the
+ * order they were sent, then the contacts' activity columns.
  *
- * Written in that order, a message's `seq` (and so its full-text rowid) grows with its time up to
- * the length of one conversation, as it does when messages arrive one by one in production: a
- * search over a recent time window reads a narrow, recent range of the index instead of rows
- * spread over the whole history (see store/message-time-buckets.ts). Each conversation's age
- * comes from a stream of its own, so the order is known before any conversation is generated.
+ * In production a message's `seq` (its full-text rowid) follows its time, because messages are
+ * written as they happen; the demo data is written the same way, so a search over a time window
+ * reads a narrow, recent range of the index here too (store/search-window.ts). Every
+ * conversation is generated twice from its own random stream: first only to learn when it
+ * starts, then, in order of start, to write it. A conversation's row is written with its first
+ * message, and the messages of the conversations under way wait in a heap ordered by time.
  */
 export async function seedConversations(ws: WorkspaceSeed, plan: ScriptPlan): Promise<void> {
   const scripted = plan.conversations.length;
-  const count = ws.profile.base.conversations * ws.run.scale;
-  const ends = new Float64Array(scripted + count);
-  plan.conversations.forEach((entry, k) => (ends[k] = ws.run.clock.nowMs - entry.script.endsMinutesAgo * MINUTE));
-  const historyDays = Math.min(ws.profile.historyDays, 180);
-  for (let i = 0; i < count; i++) ends[scripted + i] = ws.run.clock.nowMs - conversationAge(rngFor(ws, 'conversation-age', i), historyDays);
-  const order = new Uint32Array(ends.length).map((_, j) => j);
-  order.sort((a, b) => (ends[a] as number) - (ends[b] as number) || a - b);
-  for (const [done, j] of order.entries()) {
-    if (j < scripted) await seedScriptedConversation(ws, plan, j);
-    else await seedGeneratedConversation(ws, j - scripted, ends[j] as number);
-    ws.run.progress(ws, 'conversations', done + 1, order.length);
+  const total = scripted + ws.profile.base.conversations * ws.run.scale;
+  const generate = (j: number): Generated => (j < scripted ? scriptedConversation(ws, plan, j) : generatedConversation(ws, j - scripted));
+  const starts = new Float64Array(total);
+  for (let j = 0; j < total; j++) {
+    const { plan: conversation } = generate(j);
+    starts[j] = timesOf(conversation.drafts, conversation.endMs)[0] as number;
+    ws.run.progress(ws, 'conversations', j + 1, 2 * total);
   }
+  const order = new Uint32Array(total).map((_, j) => j);
+  order.sort((a, b) => (starts[a] as number) - (starts[b] as number) || a - b);
+  const pending = new TimeOrderedRows();
+  for (const [done, j] of order.entries()) {
+    for (const row of pending.takeUntil(starts[j] as number)) await ws.run.out.add('messages', row);
+    const { rng, plan: conversation } = generate(j);
+    const rows = conversationRows(ws, rng, conversation);
+    await ws.run.out.add('conversations', rows.conversation);
+    pending.add(rows.messages);
+    ws.run.progress(ws, 'conversations', total + done + 1, 2 * total);
+  }
+  for (const row of pending.takeUntil(Number.POSITIVE_INFINITY)) await ws.run.out.add('messages', row);
   await updateContactActivity(ws);
 }
 
-async function seedScriptedConversation(ws: WorkspaceSeed, plan: ScriptPlan, k: number): Promise<void> {
+interface Generated {
+  rng: Rng;
+  plan: ConversationPlan;
+}
+
+function scriptedConversation(ws: WorkspaceSeed, plan: ScriptPlan, k: number): Generated {
   const entry = plan.conversations[k];
   if (!entry) throw new Error(`no scripted conversation #${k}`);
   const rng = rngFor(ws, 'scripted-conversation', k);
@@ -50,19 +65,22 @@ async function seedScriptedConversation(ws: WorkspaceSeed, plan: ScriptPlan, k: 
     if (m.from === 'agent' && agent) return { ...base, from: 'agent', authorId: agent.id, authorName: agent.name };
     return { ...base, from: 'system', authorId: null, authorName: 'Conduit' };
   });
-  await writeConversation(ws, rng, {
-    id: script.id ?? rng.id('cv'),
-    contact,
-    channel: script.channel,
-    status: script.status,
-    subject: script.channel === 'email' && script.subject ? fill(script.subject, vars) : null,
-    assigneeId: staff.id,
-    endMs: ws.run.clock.nowMs - script.endsMinutesAgo * MINUTE,
-    drafts,
-  });
+  return {
+    rng,
+    plan: {
+      id: script.id ?? rng.id('cv'),
+      contact,
+      channel: script.channel,
+      status: script.status,
+      subject: script.channel === 'email' && script.subject ? fill(script.subject, vars) : null,
+      assigneeId: staff.id,
+      endMs: ws.run.clock.nowMs - script.endsMinutesAgo * MINUTE,
+      drafts,
+    },
+  };
 }
 
-async function seedGeneratedConversation(ws: WorkspaceSeed, index: number, endMs: number): Promise<void> {
+function generatedConversation(ws: WorkspaceSeed, index: number): Generated {
   const { profile, run } = ws;
   const rng = rngFor(ws, 'conversation', index);
   const id = rng.id('cv');
@@ -81,19 +99,22 @@ async function seedGeneratedConversation(ws: WorkspaceSeed, index: number, endMs
   }
   const vars = { ...profile.vars(rng, run.clock), ...personVars(ws, contact) };
   const drafts = sceneThread(rng, scene, profile.smallTalk, count, who, vars);
-  const ageMs = run.clock.nowMs - endMs;
+  const ageMs = conversationAge(rng, Math.min(profile.historyDays, 180));
   const staffAnswered = drafts.some((d) => d.from === 'user');
   const status = conversationStatus(rng, ageMs);
-  await writeConversation(ws, rng, {
-    id,
-    contact,
-    channel,
-    status,
-    subject: channel === 'email' ? fill(scene.subject, vars) : null,
-    assigneeId: staffAnswered || (status === 'open' && rng.chance(0.3)) ? staff.id : null,
-    endMs,
-    drafts,
-  });
+  return {
+    rng,
+    plan: {
+      id,
+      contact,
+      channel,
+      status,
+      subject: channel === 'email' ? fill(scene.subject, vars) : null,
+      assigneeId: staffAnswered || (status === 'open' && rng.chance(0.3)) ? staff.id : null,
+      endMs: run.clock.nowMs - ageMs,
+      drafts,
+    },
+  };
 }
 
 /** How long ago a conversation's last message was: some today, more this week, most older. */

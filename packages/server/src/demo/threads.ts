@@ -1,5 +1,6 @@
 import { previewOf } from '../messaging/delivery.js';
-import type { Channel, ConversationStatus, MessageStatus } from '../store/schema.js';
+import type { Insertable } from 'kysely';
+import type { Channel, ConversationStatus, ConversationsTable, MessagesTable, MessageStatus } from '../store/schema.js';
 import { HOUR, MINUTE } from './clock.js';
 import type { Person, WorkspaceSeed } from './context.js';
 import type { DemoContact } from './people.js';
@@ -111,13 +112,17 @@ export interface ConversationPlan {
   drafts: readonly Draft[];
 }
 
-/** Writes a conversation and its messages, with the summary columns matching the messages. */
-export async function writeConversation(ws: WorkspaceSeed, rng: Rng, plan: ConversationPlan): Promise<void> {
-  const { out, clock } = ws.run;
+/** A conversation's row and its messages' rows (with their times), the summary columns matching the messages. */
+export function conversationRows(
+  ws: WorkspaceSeed,
+  rng: Rng,
+  plan: ConversationPlan,
+): { conversation: Insertable<ConversationsTable>; messages: Array<{ atMs: number; row: Insertable<MessagesTable> }> } {
+  const { clock } = ws.run;
   const times = timesOf(plan.drafts, plan.endMs);
   const sender = ws.senders.get(plan.channel);
   const last = plan.drafts[plan.drafts.length - 1] as Draft;
-  await out.add('conversations', {
+  const conversation: Insertable<ConversationsTable> = {
     id: plan.id,
     workspace_id: ws.id,
     contact_id: plan.contact.id,
@@ -130,12 +135,12 @@ export async function writeConversation(ws: WorkspaceSeed, rng: Rng, plan: Conve
     last_message_preview: previewOf(last.body),
     created_at: clock.iso(times[0] as number),
     updated_at: clock.iso(plan.endMs),
-  });
-  for (const [i, draft] of plan.drafts.entries()) {
+  };
+  const messages = plan.drafts.map((draft, i) => {
     const atMs = times[i] as number;
     const inbound = draft.from === 'contact';
     const delivered = draft.from === 'user' || draft.from === 'agent';
-    await out.add('messages', {
+    const row: Insertable<MessagesTable> = {
       id: rng.id('msg'),
       workspace_id: ws.id,
       conversation_id: plan.id,
@@ -150,6 +155,8 @@ export async function writeConversation(ws: WorkspaceSeed, rng: Rng, plan: Conve
       status: delivered ? outboundStatus(rng, atMs, clock.nowMs) : null,
       sender_id: delivered ? (sender?.id ?? null) : null,
       created_at: clock.iso(atMs),
-    });
-  }
+    };
+    return { atMs, row };
+  });
+  return { conversation, messages };
 }

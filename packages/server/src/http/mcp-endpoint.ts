@@ -126,7 +126,13 @@ async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credenti
     }
   }
 
-  const decided = await deps.preflight({ message, credential, idempotencyKeyHeader: singleHeader(req, 'idempotency-key') });
+  // A client that goes away before its answer (a time-out, a closed tab) frees what its request
+  // holds: a search waiting for a read pool worker is dropped, one under way stops at its next step.
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  const decided = await deps.preflight({ message, credential, idempotencyKeyHeader: singleHeader(req, 'idempotency-key'), signal: gone.signal });
   if (decided.outcome === 'limiter_unavailable') {
     // Fail closed: a limit that silently stops holding is worse than a short outage. Nothing ran.
     deps.metrics.rateLimiterUnavailable.inc();
@@ -164,6 +170,12 @@ async function handleMcpPost(req: IncomingMessage, res: ServerResponse, credenti
     response = await deps.protocol.handle(message, decided.context);
     if (response && 'result' in response && (response.result as { isError?: boolean }).isError) outcome = 'error';
   } catch (error) {
+    if (gone.signal.aborted) {
+      // Nobody is left to answer: the work stopped because its client went away.
+      if (tool) deps.metrics.toolCalls.inc({ tool: tool.name, outcome: 'client_gone' });
+      deps.logger.info({ method: message.method, tool: tool?.name }, 'client went away; its request stopped');
+      return;
+    }
     if (isDatabaseUnavailable(error)) {
       // A write rolled back with its idempotency key, so the same request may simply be sent again.
       if (tool) deps.metrics.toolCalls.inc({ tool: tool.name, outcome: 'unavailable' });

@@ -1,3 +1,5 @@
+import type { ReadPoolStats } from '../store/read-scheduler.js';
+
 /**
  * Prometheus text-format metrics without a client library: a handful of counters and one
  * histogram, rendered on scrape. Label values come from a closed set (routes, tool names,
@@ -48,22 +50,42 @@ class Histogram {
   }
 }
 
+export interface ScrapedValue {
+  name: string;
+  help: string;
+  value: number;
+  type?: 'gauge' | 'counter';
+}
+
+/** The read pool's state (store/read-scheduler.ts), when searches go through one. */
+export function readPoolMetrics(stats: ReadPoolStats | undefined): ScrapedValue[] {
+  if (!stats) return [];
+  return [
+    { name: 'conduit_read_pool_size', help: 'Searches that can run at once.', value: stats.slots },
+    { name: 'conduit_read_pool_running', help: 'Searches running now.', value: stats.running },
+    { name: 'conduit_read_pool_waiting', help: 'Searches waiting for their turn.', value: stats.waiting },
+    { name: 'conduit_read_pool_completed_total', help: 'Searches that ran to their end.', value: stats.completed, type: 'counter' },
+    { name: 'conduit_read_pool_dropped_total', help: 'Searches dropped before they started because their client went away.', value: stats.dropped, type: 'counter' },
+    { name: 'conduit_read_pool_stopped_total', help: 'Searches stopped while running because their client went away.', value: stats.stopped, type: 'counter' },
+  ];
+}
+
 export class Metrics {
   readonly httpRequests = new Counter('conduit_http_requests_total', 'HTTP requests by route and status.');
-  readonly toolCalls = new Counter('conduit_tool_calls_total', 'tools/call by tool and outcome (ok, error, internal_error, unavailable).');
+  readonly toolCalls = new Counter('conduit_tool_calls_total', 'tools/call by tool and outcome (ok, error, internal_error, unavailable, client_gone).');
   readonly toolLatency = new Histogram('conduit_tool_duration_seconds', 'tools/call latency by tool.');
   readonly rateLimited = new Counter('conduit_rate_limit_rejections_total', 'Requests answered 429 by the per-workspace limit.');
   readonly rateLimiterUnavailable = new Counter('conduit_rate_limiter_unavailable_total', 'Requests answered 503 because the rate limiter (Redis) did not answer.');
 
-  /** `gauges` are read at scrape time (e.g. outbox depth from the database). */
-  render(gauges: Array<{ name: string; help: string; value: number }>): string {
+  /** `gauges` are read at scrape time (e.g. outbox depth from the database); a `counter` type marks a running total. */
+  render(gauges: ScrapedValue[]): string {
     const lines = [
       ...this.httpRequests.render(),
       ...this.toolCalls.render(),
       ...this.toolLatency.render(),
       ...this.rateLimited.render(),
       ...this.rateLimiterUnavailable.render(),
-      ...gauges.flatMap((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.value}`]),
+      ...gauges.flatMap((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} ${g.type ?? 'gauge'}`, `${g.name} ${g.value}`]),
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { handleMcpRequest, type McpEndpointDeps } from './mcp-endpoint.js';
-import { routeOf } from './metrics.js';
+import { readPoolMetrics, routeOf } from './metrics.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
 import { DATABASE_UNAVAILABLE, describeUnavailable, sendError, sendJson } from './respond.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
@@ -78,6 +78,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       .executeTakeFirstOrThrow();
     const body = deps.mcp.metrics.render([
       { name: 'conduit_outbox_pending', help: 'Outbound messages waiting for delivery.', value: Number(pending.n) },
+      ...readPoolMetrics(deps.mcp.store.readPoolStats()),
     ]);
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(body);
   }

@@ -27,6 +27,8 @@ export interface McpRequest {
   credential: Credential;
   /** The request's `Idempotency-Key` header, if any. */
   idempotencyKeyHeader: string | undefined;
+  /** Aborted when the request's client goes away. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The bucket a request drew from and what it said, for the transport's RateLimit headers. */
@@ -62,7 +64,7 @@ export type McpPreflight = (request: McpRequest) => Promise<Preflight>;
  * (no id) are not counted: they run nothing and get no answer.
  */
 export function createPreflight(deps: PreflightDeps): McpPreflight {
-  return async ({ message, credential, idempotencyKeyHeader }) => {
+  return async ({ message, credential, idempotencyKeyHeader, signal }) => {
     let limit: LimitTaken | undefined;
     if (deps.rateLimits && message.id !== undefined) {
       const [limiter, subject] = await rateLimitBucket(deps, deps.rateLimits, message, credential);
@@ -85,6 +87,7 @@ export function createPreflight(deps: PreflightDeps): McpPreflight {
       idempotencyKeyHeader,
       now: () => new Date(),
       servedTools: deps.registry.served,
+      signal,
     });
     return { outcome: 'run', tool, limit, context };
   };

@@ -9,6 +9,7 @@ import type {
   MessageHit,
   RankedId,
   RankKey,
+  Ranking,
 } from './search.js';
 
 /**
@@ -36,11 +37,13 @@ export const CACHED_SEARCHES = 256;
 export const CACHED_HIT_CONVERSATIONS = 100;
 export const CACHED_HIT_SEARCHES = 128;
 
-interface Ranking {
+interface CachedRanking {
   version: number;
   /** The first CACHED_RANKING_DEPTH results in rank order, or all of them when `complete`. */
   ranked: RankedId[];
   complete: boolean;
+  /** The ranking's `since`: it holds the matches from then on only. */
+  since: string | undefined;
 }
 
 interface Hits {
@@ -49,7 +52,7 @@ interface Hits {
   byConversation: Map<string, MessageHit[]>;
 }
 
-type Rank = (p: ConversationSearch) => Promise<RankedId[]>;
+type Rank = (p: ConversationSearch) => Promise<Ranking>;
 type FindHits = (p: ConversationHitSearch) => Promise<MessageHit[]>;
 
 const versionOf = prepared((db, v: { workspaceId: string }) =>
@@ -91,7 +94,7 @@ class Lru<V> {
 }
 
 export class ConversationSearchCache {
-  private readonly rankings: Lru<Ranking>;
+  private readonly rankings: Lru<CachedRanking>;
   private readonly hits: Lru<Hits>;
 
   constructor(
@@ -105,24 +108,27 @@ export class ConversationSearchCache {
   /**
    * The page of `p` from the cache when it holds that far down, else from `rank` (the uncached
    * search). A first page fills the cache; a later page whose ranking is not cached goes
-   * straight to `rank`, so no request ranks twice.
+   * straight to `rank`, so no request ranks twice. A later page continues the ranking its first
+   * page had (the cursor carries its `since`): when the cached one is another (the workspace
+   * changed and the newest matches moved on), the page is ranked from the database.
    */
-  async conversations(p: ConversationSearch, rank: Rank, version?: number): Promise<RankedId[]> {
-    // Everything that decides a ranking: the search but its page (limit, after).
+  async conversations(p: ConversationSearch, rank: Rank, version?: number): Promise<Ranking> {
+    // Everything that decides a ranking: the search but its page (limit, after, since).
     const key = JSON.stringify([p.workspaceId, p.query.terms, p.created.after ?? null, p.created.before ?? null, p.channel ?? null, p.status ?? null]);
     version ??= await this.versionOf(p.workspaceId);
     let entry = this.rankings.get(key);
     if (entry?.version !== version) {
       this.rankings.delete(key);
-      if (p.after) return rank(p);
-      const ranked = await rank({ ...p, limit: CACHED_RANKING_DEPTH });
-      entry = { version, ranked, complete: ranked.length < CACHED_RANKING_DEPTH };
+      if (p.after || p.since !== undefined) return rank(p);
+      const ranking = await rank({ ...p, limit: CACHED_RANKING_DEPTH });
+      entry = { version, ranked: ranking.ranked, complete: ranking.ranked.length < CACHED_RANKING_DEPTH, since: ranking.since };
       this.rankings.set(key, entry);
     }
+    if (p.since !== undefined && (p.since ?? undefined) !== entry.since) return rank(p);
     const { after } = p;
     const rest = after ? entry.ranked.filter((row) => isAfter(row, after)) : entry.ranked;
-    if (rest.length >= p.limit || entry.complete) return rest.slice(0, p.limit);
-    return rank(p);
+    if (rest.length >= p.limit || entry.complete) return { ranked: rest.slice(0, p.limit), since: entry.since };
+    return rank({ ...p, since: entry.since ?? null });
   }
 
   /**
@@ -151,15 +157,19 @@ export class ConversationSearchCache {
     return ids.sort().flatMap((id) => byConversation.get(id) ?? []);
   }
 
-  /** A page of results and its matching messages, reading the version once for both. */
+  /**
+   * A page of results and its matching messages, reading the version once for both. The matching
+   * messages are those the ranking ranked: from its `since` on, when it has one.
+   */
   async page(p: ConversationSearch, page: ConversationPageOptions, rank: Rank, find: FindHits): Promise<ConversationPage> {
     const version = await this.versionOf(p.workspaceId);
-    const ranked = await this.conversations(p, rank, version);
-    const conversationIds = ranked.slice(0, page.size).map((row) => row.id);
+    const ranking = await this.conversations(p, rank, version);
+    const conversationIds = ranking.ranked.slice(0, page.size).map((row) => row.id);
+    const created = ranking.since === undefined ? p.created : { ...p.created, after: ranking.since };
     const hits = conversationIds.length
-      ? await this.conversationHits({ workspaceId: p.workspaceId, query: p.query, created: p.created, perParent: page.perParent, conversationIds }, find, version)
+      ? await this.conversationHits({ workspaceId: p.workspaceId, query: p.query, created, perParent: page.perParent, conversationIds }, find, version)
       : [];
-    return { ranked, hits };
+    return { ...ranking, hits };
   }
 
   /** Searches held now (for tests). */
@@ -171,40 +181,4 @@ export class ConversationSearchCache {
     const { rows } = await versionOf(this.db, { workspaceId });
     return Number(rows[0]?.version ?? 0);
   }
-}
-
-/**
- * The conversation half of a search engine, with the cache in front: each dialect supplies the
- * uncached ranking and matching messages, and inherits the cached `conversations`,
- * `conversationHits` and `conversationPage` of the SearchEngine interface.
- */
-export abstract class CachedConversationSearch {
-  private readonly cache: ConversationSearchCache;
-
-  constructor(protected readonly db: Kysely<Database>) {
-    this.cache = new ConversationSearchCache(db);
-  }
-
-  conversations(p: ConversationSearch): Promise<RankedId[]> {
-    return this.cache.conversations(p, (q) => this.rankConversations(q));
-  }
-
-  conversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
-    return this.cache.conversationHits(p, (q) => this.findConversationHits(q));
-  }
-
-  conversationPage(p: ConversationSearch, page: ConversationPageOptions): Promise<ConversationPage> {
-    return this.cache.page(
-      p,
-      page,
-      (q) => this.rankConversations(q),
-      (q) => this.findConversationHits(q),
-    );
-  }
-
-  /** The ranking itself, uncached: scores every matching message. */
-  abstract rankConversations(p: ConversationSearch): Promise<RankedId[]>;
-
-  /** The matching messages themselves, uncached. */
-  abstract findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]>;
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReadPoolOptions } from './read-pool-options.js';
 import type { Store } from './store.js';
 import { migratePostgres, openPostgresStore, postgresMigrationStatus } from './postgres/open.js';
 import { migrateToLatest, openSqliteStore, sqliteMigrationStatus } from './sqlite/open.js';
@@ -22,6 +23,8 @@ export interface OpenStoreOptions {
   mustExist?: boolean;
   /** SQLite only: see SqliteOptions.busyTimeoutMs. */
   busyTimeoutMs?: number;
+  /** Where searches run, and how many at once (read-pool-options.ts); none by default (admin commands). */
+  readPool?: ReadPoolOptions | undefined;
 }
 
 export const DEFAULT_DATA_DIR = '.conduit-data';
@@ -70,10 +73,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   const migrate = options.migrate ?? true;
   const target = databaseTarget(options);
   if (target.dialect === 'postgres') {
-    return openPostgresStore({ url: target.url, poolMax: options.poolMax, namedStatements: options.namedStatements, migrate });
+    return openPostgresStore({ url: target.url, poolMax: options.poolMax, namedStatements: options.namedStatements, migrate, readPool: options.readPool });
   }
   if (options.mustExist && target.file !== ':memory:' && !existsSync(target.file)) throw new NoDatabaseError(target.file);
-  return openSqliteStore({ file: target.file, migrate, mustExist: options.mustExist, busyTimeoutMs: options.busyTimeoutMs });
+  return openSqliteStore({ file: target.file, migrate, mustExist: options.mustExist, busyTimeoutMs: options.busyTimeoutMs, readPool: options.readPool });
 }
 
 /** Applies the store's pending migrations (its dialect's set); returns the names applied. */

@@ -34,6 +34,7 @@ export interface Database {
   outbox: OutboxTable;
   rate_limit_buckets: RateLimitBucketsTable;
   conversation_search_versions: ConversationSearchVersionsTable;
+  message_time_buckets: MessageTimeBucketsTable;
   oauth_models: OAuthModelsTable;
   oauth_grants: OAuthGrantsTable;
   oauth_grant_workspaces: OAuthGrantWorkspacesTable;
@@ -444,6 +445,16 @@ export interface OAuthGrantWorkspacesTable {
 export interface ConversationSearchVersionsTable {
   workspace_id: string;
   version: number;
+}
+
+/** The seq range of one hour of a workspace's messages (see the 0008 migrations). */
+export interface MessageTimeBucketsTable {
+  workspace_id: string;
+  /** Hours since the Unix epoch, UTC. */
+  hour: number;
+  min_seq: number;
+  max_seq: number;
+  messages: number;
 }
 
 export interface RateLimitBucketsTable {

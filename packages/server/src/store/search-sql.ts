@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.js';
-import type { TimeRange } from './search.js';
+import type { ConversationHitSearch, TimeRange } from './search.js';
+import { windowSeqRange, type SeqRange } from './search-window.js';
 
 /** SQL fragments that both dialects' search engines build the same way. */
 
@@ -54,4 +55,13 @@ export async function testMessagesOneByOne(db: Kysely<Database>, conversationIds
     .where('id', 'in', conversationIds)
     .execute();
   return Number(counted?.n ?? 0) <= MESSAGES_TESTED_ONE_BY_ONE;
+}
+
+/**
+ * For a walk over the index's matches in a time window: the seq range holding the window's
+ * messages (undefined without a window), or null when the window holds no message.
+ */
+export async function matchRange(db: Kysely<Database>, p: ConversationHitSearch): Promise<SeqRange | null | undefined> {
+  if (p.created.after === undefined && p.created.before === undefined) return undefined;
+  return windowSeqRange(db, p.workspaceId, p.created);
 }

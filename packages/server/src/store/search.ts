@@ -33,10 +33,27 @@ export interface ConversationSearch {
   status?: string | undefined;
   limit: number;
   after?: RankKey | undefined;
+  /**
+   * Continues a ranking (a later page: the cursor carries what its first page had): a time ranks
+   * every match at or after it, null every match (the first page was not limited), so every page
+   * of one search ranks the same messages. Undefined for a new search, which is limited to the
+   * newest MAX_RANKED_MATCHES.
+   */
+  since?: string | null | undefined;
 }
 
 export interface RankedId extends RankKey {
   id: string;
+}
+
+/**
+ * A conversation ranking. A search ranks at most MAX_RANKED_MATCHES matching messages, the newest
+ * (store/conversation-ranking.ts): when its window holds more, `since` is the hour from which
+ * matches were ranked, and older ones were left out.
+ */
+export interface Ranking {
+  ranked: RankedId[];
+  since?: string | undefined;
 }
 
 export interface ConversationHitSearch {
@@ -53,8 +70,7 @@ export interface ConversationPageOptions {
   perParent: number;
 }
 
-export interface ConversationPage {
-  ranked: RankedId[];
+export interface ConversationPage extends Ranking {
   hits: MessageHit[];
 }
 
@@ -109,27 +125,58 @@ export interface KnowledgeNodeHit extends RankKey {
   updated_at: string;
 }
 
+export interface TicketHitSearch {
+  workspaceId: string;
+  query: SearchQuery;
+  ticketIds: readonly string[];
+  perParent: number;
+}
+
+/** A ticket's snippet: a subject/summary match (messageId null) or a matching message. */
+export type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };
+
+export interface SearchOptions {
+  /**
+   * The request's signal: aborted when its client went away. Work not started yet is dropped,
+   * and a search under way stops at its next step (see store/conversation-ranking.ts).
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** What handlers search through: the searches below, the conversation ones behind a cache. */
 export interface SearchEngine {
   /** Conversations with at least one message matching, best first. */
-  conversations(params: ConversationSearch): Promise<RankedId[]>;
+  conversations(params: ConversationSearch, options?: SearchOptions): Promise<Ranking>;
   /** Up to `perParent` matching messages of each given conversation, newest first, with snippets. */
-  conversationHits(params: ConversationHitSearch): Promise<MessageHit[]>;
+  conversationHits(params: ConversationHitSearch, options?: SearchOptions): Promise<MessageHit[]>;
   /**
    * What search_conversations shows: the ranking (as `conversations`) and the matching messages
-   * of its first `page.size` conversations (as `conversationHits`), in one go.
+   * of its first `page.size` conversations (as `conversationHits`, from the ranked messages only
+   * when the ranking has a `since`), in one go.
    */
-  conversationPage(params: ConversationSearch, page: ConversationPageOptions): Promise<ConversationPage>;
+  conversationPage(params: ConversationSearch, page: ConversationPageOptions, options?: SearchOptions): Promise<ConversationPage>;
   /** Tickets whose subject, summary or a message matches, best first. */
-  tickets(params: TicketSearch): Promise<RankedId[]>;
+  tickets(params: TicketSearch, options?: SearchOptions): Promise<RankedId[]>;
   /** Snippets for tickets: a subject/summary match (messageId null) or matching messages. */
-  ticketHits(params: {
-    workspaceId: string;
-    query: SearchQuery;
-    ticketIds: readonly string[];
-    perParent: number;
-  }): Promise<Array<Omit<MessageHit, 'messageId'> & { messageId: string | null }>>;
-  knowledgeChunks(params: KnowledgeChunkSearch): Promise<KnowledgeChunkHit[]>;
-  knowledgeNodes(params: KnowledgeNodeSearch): Promise<KnowledgeNodeHit[]>;
+  ticketHits(params: TicketHitSearch, options?: SearchOptions): Promise<TicketHit[]>;
+  knowledgeChunks(params: KnowledgeChunkSearch, options?: SearchOptions): Promise<KnowledgeChunkHit[]>;
+  knowledgeNodes(params: KnowledgeNodeSearch, options?: SearchOptions): Promise<KnowledgeNodeHit[]>;
+}
+
+/**
+ * The searches themselves, uncached, one implementation per dialect: in the server process
+ * (PostgreSQL, or SQLite on the connection of a transaction) or in a read pool worker on its own
+ * connection (store/sqlite/read-pool.ts).
+ */
+export interface SearchBackend {
+  /** The ranking itself: scores the newest matching messages (store/conversation-ranking.ts). */
+  rankConversations(p: ConversationSearch, options?: SearchOptions): Promise<Ranking>;
+  /** The matching messages themselves, with snippets. */
+  findConversationHits(p: ConversationHitSearch, options?: SearchOptions): Promise<MessageHit[]>;
+  tickets(p: TicketSearch, options?: SearchOptions): Promise<RankedId[]>;
+  ticketHits(p: TicketHitSearch, options?: SearchOptions): Promise<TicketHit[]>;
+  knowledgeChunks(p: KnowledgeChunkSearch, options?: SearchOptions): Promise<KnowledgeChunkHit[]>;
+  knowledgeNodes(p: KnowledgeNodeSearch, options?: SearchOptions): Promise<KnowledgeNodeHit[]>;
 }
 
 /** Most terms a query may have: beyond this, queries get slow and stop meaning much. */

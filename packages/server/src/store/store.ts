@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import type { ReadPoolStats } from './read-scheduler.js';
 import type { SearchEngine } from './search.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -32,6 +33,8 @@ export interface DataSource extends DataScope {
  * search, transactions with retry semantics).
  */
 export interface Store extends DataSource {
+  /** What the heavy reads (searches) are doing, when they go through a read pool. */
+  readPoolStats(): ReadPoolStats | undefined;
   /** A human-readable description of where the data lives (never includes credentials). */
   readonly location: string;
   /**

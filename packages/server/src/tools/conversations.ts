@@ -3,6 +3,7 @@ import { notFound } from '../core/errors.js';
 import { findInWorkspace } from '../core/find-in-workspace.js';
 import { outboundAuthor } from '../messaging/delivery.js';
 import { appendOutboundMessage, type ConversationRow, type MessageRow } from '../messaging/outbound.js';
+import { MAX_RANKED_MATCHES } from '../store/conversation-ranking.js';
 import { defineWorkspaceTool, type ToolContext } from './define.js';
 import { narrow } from './list-filters.js';
 import { defineListTool } from './list-tool.js';
@@ -138,7 +139,7 @@ export const searchConversations = defineWorkspaceTool({
   name: 'search_conversations',
   title: 'Search conversations',
   description:
-    'Full-text search over the messages of every conversation, best match first. All words must match; put "exact phrases" in double quotes. created_after/created_before restrict the time of the matching messages (e.g. what a contact said last week). Each hit is the conversation summary plus up to 3 matching messages with id, created_at and a snippet. Follow up with list_conversation_messages for the full thread.',
+    `Full-text search over the messages of every conversation, best match first. All words must match; put "exact phrases" in double quotes. created_after/created_before restrict the time of the matching messages (e.g. what a contact said last week), and a narrower window is a faster search. Each hit is the conversation summary plus up to 3 matching messages with id, created_at and a snippet. A search ranks the ${MAX_RANKED_MATCHES.toLocaleString('en-US')} newest matching messages at most: when there are more, ranked_since says from when, and created_before set to that time searches the older ones. Follow up with list_conversation_messages for the full thread.`,
   kind: 'read',
   input: {
     query: searchQuerySchema('Words to find, e.g. double charge, or "double charge" for the exact phrase.'),
@@ -148,19 +149,31 @@ export const searchConversations = defineWorkspaceTool({
     status: conversationStatusSchema.optional().describe('Only conversations in this status.'),
     ...paginationShape,
   },
-  output: pageSchema(conversationHit),
+  output: pageSchema(conversationHit).extend({
+    ranked_since: z
+      .string()
+      .nullable()
+      .describe(
+        `null when every matching message was ranked. Otherwise the search ranked only the newest ${MAX_RANKED_MATCHES.toLocaleString('en-US')} (and the rest of the hour of the last one): those sent at or after this time. Older messages match too: search them with created_before set to this time.`,
+      ),
+    hint: z.string().optional().describe('What to do next, when the search left older matches out.'),
+  }),
   async handler(args, ctx, workspace) {
     const query = searchTerms(args.query);
-    return rankedPage(
+    let since: string | undefined;
+    const page = await rankedPage(
       ctx,
       workspace.id,
       args,
-      async ({ after, limit, pageSize }) => {
-        const { ranked, hits } = await ctx.search.conversationPage(
-          { workspaceId: workspace.id, query, created: { after: args.created_after, before: args.created_before }, channel: args.channel, status: args.status, limit, after },
+      async ({ after, since: from, limit, pageSize }) => {
+        const result = await ctx.search.conversationPage(
+          { workspaceId: workspace.id, query, created: { after: args.created_after, before: args.created_before }, channel: args.channel, status: args.status, limit, after, since: from },
           { size: pageSize, perParent: MATCHES_PER_CONVERSATION },
+          { signal: ctx.signal },
         );
-        return ranked.map((hit) => ({ ...hit, matches: matchesOf(hits, hit.id) }));
+        since = result.since;
+        // The next page's cursor carries the ranking's since, so every page ranks the same messages.
+        return result.ranked.map((hit) => ({ ...hit, since: result.since, matches: matchesOf(result.hits, hit.id) }));
       },
       async (page) => {
         const rows = page.length ? await summaries(ctx, workspace.id).where('c.id', 'in', page.map((hit) => hit.id)).execute() : [];
@@ -168,6 +181,12 @@ export const searchConversations = defineWorkspaceTool({
         return page.map((hit) => ({ ...toSummary(byId(hit.id)), matches: hit.matches }));
       },
     );
+    if (since === undefined) return { ...page, ranked_since: null };
+    return {
+      ...page,
+      ranked_since: since,
+      hint: `Only the newest ${MAX_RANKED_MATCHES.toLocaleString('en-US')} matching messages were ranked (those sent at or after ${since}); to search older messages, call search_conversations again with created_before "${since}".`,
+    };
   },
 });
 

@@ -66,6 +66,8 @@ export interface CallContext {
   now(): Date;
   /** The tools the serving registry offers. */
   servedTools: ServedTools;
+  /** Aborted when the request's client goes away: heavy reads (searches) pass it on and stop. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -84,6 +86,8 @@ export interface ToolContext {
   cursorKey: Buffer;
   now(): Date;
   servedTools: ServedTools;
+  /** Aborted when the request's client goes away: heavy reads (searches) pass it on and stop. */
+  signal?: AbortSignal | undefined;
 }
 
 // Handlers see the parsed (defaulted) input and must return something the output schema accepts.

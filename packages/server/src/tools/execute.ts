@@ -74,6 +74,7 @@ function toolContext(
     cursorKey: call.cursorKey,
     now: call.now,
     servedTools: call.servedTools,
+    signal: call.signal,
   };
 }
 

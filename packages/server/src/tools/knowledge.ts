@@ -113,7 +113,7 @@ export const searchKnowledge = defineWorkspaceTool({
       query,
       pathPrefixes,
       maxResults: args.max_results,
-    });
+    }, { signal: ctx.signal });
     return { data };
   },
 });
@@ -137,7 +137,7 @@ export const searchKnowledgeNodes = defineWorkspaceTool({
       ctx,
       workspace.id,
       args,
-      ({ after, limit }) => ctx.search.knowledgeNodes({ workspaceId: workspace.id, query, pathPrefix: args.path_prefix, limit, after }),
+      ({ after, limit }) => ctx.search.knowledgeNodes({ workspaceId: workspace.id, query, pathPrefix: args.path_prefix, limit, after }, { signal: ctx.signal }),
       (page) =>
         page.map((hit) => ({
           id: hit.id,

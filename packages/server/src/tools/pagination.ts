@@ -174,6 +174,12 @@ export async function keysetPage<DB, TB extends keyof DB, Row, Item>(
 export interface RankWindow {
   /** The rank of the previous page's last hit. */
   after: RankKey | undefined;
+  /**
+   * On a later page, the `since` its first page's ranking had (see ConversationSearch.since): its
+   * time, or null when it ranked every match (as cursors written before rankings were limited
+   * do); undefined on a first page.
+   */
+  since: string | null | undefined;
   /** How many hits to fetch: one more than the page, to know whether there is more. */
   limit: number;
   /** How many of them the page shows. */
@@ -183,9 +189,9 @@ export interface RankWindow {
 /**
  * One page of a search tool, ranked best first by the search engine: `search` fetches the hits
  * after the cursor's rank, `present` turns the page's hits (at most `args.limit`) into items, and
- * the next cursor holds the rank of the last one.
+ * the next cursor holds the rank of the last one, and its `since` when the ranking has one.
  */
-export async function rankedPage<Hit extends RankKey, Item>(
+export async function rankedPage<Hit extends RankKey & { since?: string | undefined }, Item>(
   ctx: PageContext,
   workspaceId: string,
   args: PageArgs,
@@ -193,14 +199,15 @@ export async function rankedPage<Hit extends RankKey, Item>(
   present: (hits: Hit[]) => Item[] | Promise<Item[]>,
 ): Promise<Page<Item>> {
   const scope: CursorScope = { tool: ctx.tool, workspaceId, filters: args };
-  const after = args.cursor ? rankKeyOf(decodeCursor(ctx.cursorKey, scope, args.cursor)) : undefined;
-  const hits = await search({ after, limit: args.limit + 1, pageSize: args.limit });
+  const { after, since } = args.cursor ? rankPosition(decodeCursor(ctx.cursorKey, scope, args.cursor)) : { after: undefined, since: undefined };
+  const hits = await search({ after, since, limit: args.limit + 1, pageSize: args.limit });
   const items = await present(hits.slice(0, args.limit));
-  return toPage(hits, items, args.limit, { key: ctx.cursorKey, scope, positionOf: (hit) => [hit.score, hit.seq] });
+  const positionOf = (hit: Hit): Position => (hit.since === undefined ? [hit.score, hit.seq] : [hit.score, hit.seq, hit.since]);
+  return toPage(hits, items, args.limit, { key: ctx.cursorKey, scope, positionOf });
 }
 
-function rankKeyOf(position: Position): RankKey {
-  const [score, seq] = position;
-  if (typeof score !== 'number' || typeof seq !== 'number') throw invalidArgument(INVALID_CURSOR);
-  return { score, seq };
+function rankPosition(position: Position): { after: RankKey; since: string | null } {
+  const [score, seq, since] = position;
+  if (typeof score !== 'number' || typeof seq !== 'number' || (since !== undefined && since !== null && typeof since !== 'string')) throw invalidArgument(INVALID_CURSOR);
+  return { after: { score, seq }, since: typeof since === 'string' ? since : null };
 }

@@ -177,12 +177,15 @@ export const searchTickets = defineWorkspaceTool({
       workspace.id,
       args,
       ({ after, limit }) =>
-        ctx.search.tickets({ workspaceId: workspace.id, query, status: statusesFor(args.status), updated: { after: args.updated_after, before: args.updated_before }, limit, after }),
+        ctx.search.tickets(
+          { workspaceId: workspace.id, query, status: statusesFor(args.status), updated: { after: args.updated_after, before: args.updated_before }, limit, after },
+          { signal: ctx.signal },
+        ),
       async (page) => {
         const ticketIds = page.map((hit) => hit.id);
         const rows = ticketIds.length ? await tickets(ctx, workspace.id).where('t.id', 'in', ticketIds).execute() : [];
         const byId = rowsById(rows);
-        const hits = await ctx.search.ticketHits({ workspaceId: workspace.id, query, ticketIds, perParent: MATCHES_PER_TICKET });
+        const hits = await ctx.search.ticketHits({ workspaceId: workspace.id, query, ticketIds, perParent: MATCHES_PER_TICKET }, { signal: ctx.signal });
         return page.map((hit) => ({ ...toTicket(byId(hit.id)), matches: matchesOf(hits, hit.id) }));
       },
     );

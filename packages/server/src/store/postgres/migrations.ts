@@ -57,6 +57,11 @@ export const postgresMigrations: Record<string, Migration> = {
       await sql.raw(`ALTER TABLE users ADD COLUMN signed_out_at ${T}`).execute(db);
     },
   },
+  '0008_message_time_buckets': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of MESSAGE_TIME_BUCKETS_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const T = 'TEXT COLLATE "C"';
@@ -292,4 +297,25 @@ const SEARCH_VERSIONS_SCHEMA = [
     WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.channel IS DISTINCT FROM NEW.channel OR OLD.workspace_id IS DISTINCT FROM NEW.workspace_id)
     EXECUTE FUNCTION conversation_search_version_changed()`,
   `CREATE TRIGGER conversations_search_version_ad AFTER DELETE ON conversations FOR EACH ROW EXECUTE FUNCTION conversation_search_version_changed()`,
+];
+
+/** As SQLite's 0008_message_time_buckets: the `seq` range of each hour of a workspace's messages. */
+const HOUR_OF = (column: string) => `floor(extract(epoch FROM ${column}::timestamptz) / 3600)::bigint`;
+const MESSAGE_TIME_BUCKETS_SCHEMA = [
+  `CREATE TABLE message_time_buckets (
+    workspace_id ${T} NOT NULL, hour BIGINT NOT NULL, min_seq BIGINT NOT NULL, max_seq BIGINT NOT NULL,
+    messages BIGINT NOT NULL, PRIMARY KEY (workspace_id, hour))`,
+  `INSERT INTO message_time_buckets (workspace_id, hour, min_seq, max_seq, messages)
+    SELECT workspace_id, ${HOUR_OF('created_at')}, min(seq), max(seq), count(*) FROM messages GROUP BY 1, 2`,
+  `CREATE FUNCTION message_time_bucket_widen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO message_time_buckets AS b (workspace_id, hour, min_seq, max_seq, messages)
+      VALUES (NEW.workspace_id, ${HOUR_OF('NEW.created_at')}, NEW.seq, NEW.seq, 1)
+    ON CONFLICT (workspace_id, hour) DO UPDATE SET min_seq = least(b.min_seq, EXCLUDED.min_seq),
+      max_seq = greatest(b.max_seq, EXCLUDED.max_seq), messages = b.messages + 1;
+    RETURN NULL;
+  END $$`,
+  // Named after messages_search_version_*: PostgreSQL fires triggers in name order, so every
+  // transaction takes the version row's lock before the bucket row's, and two cannot deadlock.
+  `CREATE TRIGGER messages_time_bucket_ai AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION message_time_bucket_widen()`,
+  `CREATE TRIGGER messages_time_bucket_au AFTER UPDATE OF created_at, workspace_id ON messages FOR EACH ROW EXECUTE FUNCTION message_time_bucket_widen()`,
 ];

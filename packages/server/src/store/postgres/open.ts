@@ -4,6 +4,9 @@ import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { postgresMigrations } from './migrations.js';
 import { withNamedStatements } from './named-statements.js';
+import { validReadPool, type ReadPoolOptions } from '../read-pool-options.js';
+import { ScheduledSearch } from '../scheduled-search.js';
+import { CachedSearch, DirectSearch } from '../search-engine.js';
 import { PostgresSearch } from './search.js';
 
 export interface PostgresOptions {
@@ -20,9 +23,11 @@ export interface PostgresOptions {
   namedStatements?: boolean | undefined;
   /** Apply pending migrations on open (the default). `migrate` runs them explicitly. */
   migrate?: boolean;
+  /** How many searches may hold a connection at once (see read-pool-options.ts); unbounded without. */
+  readPool?: ReadPoolOptions | undefined;
 }
 
-const DEFAULT_POOL_MAX = 10;
+export const DEFAULT_POOL_MAX = 10;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -65,10 +70,17 @@ const provider: MigrationProvider = { getMigrations: async () => postgresMigrati
 
 /** Opens a pooled PostgreSQL store and brings its schema up to date. */
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const max = poolSize(options.poolMax);
+  if (options.readPool) validReadPool(options.readPool);
+  if (options.readPool && options.readPool.size >= max) {
+    throw new Error(
+      `read pool size ${options.readPool.size} must be below the PostgreSQL pool size ${max} (PGPOOL_MAX): searches would hold every connection the other requests need`,
+    );
+  }
   const named = options.namedStatements ?? true;
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: poolSize(options.poolMax),
+    max,
     types,
     application_name: 'conduit-mcp-server',
   });
@@ -86,11 +98,13 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     await db.destroy();
     throw error;
   }
+  const scheduled = options.readPool && options.readPool.size > 0 ? new ScheduledSearch(new PostgresSearch(db), options.readPool) : undefined;
   return {
     dialect: 'postgres',
     db,
-    search: new PostgresSearch(db),
-    transaction: (work) => db.transaction().execute((trx) => work({ dialect: 'postgres', db: trx, search: new PostgresSearch(trx) })),
+    search: new CachedSearch(db, scheduled ?? new PostgresSearch(db)),
+    transaction: (work) => db.transaction().execute((trx) => work({ dialect: 'postgres', db: trx, search: new DirectSearch(new PostgresSearch(trx)) })),
+    readPoolStats: () => scheduled?.stats(),
     // autovacuum analyzes tables as they change.
     refreshStatistics: async () => undefined,
     location: redactUrl(options.url),

@@ -1,4 +1,5 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.js';
 import type {
   ConversationHitSearch,
   ConversationSearch,
@@ -9,12 +10,15 @@ import type {
   MessageHit,
   RankedId,
   RankKey,
-  SearchEngine,
+  Ranking,
+  SearchBackend,
   SearchQuery,
+  TicketHit,
+  TicketHitSearch,
   TicketSearch,
 } from '../search.js';
-import { CachedConversationSearch } from '../conversation-search-cache.js';
-import { inList, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
+import { rankNewestMatches, type Interruption, type MatchRow, type RankingQueries, type Slice } from '../conversation-ranking.js';
+import { inList, matchRange, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
 
 /**
  * Full-text search over the `<table>_fts` tsvector side tables (see migrations.ts), equivalent
@@ -125,30 +129,27 @@ function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
   return after ? sql`WHERE (score > ${after.score}::float8 OR (score = ${after.score}::float8 AND seq > ${after.seq}))` : sql``;
 }
 
-type TicketHit = Omit<MessageHit, 'messageId'> & { messageId: string | null };
+/**
+ * The searches on one connection, uncached (the store puts the cache in front, see
+ * store/search-engine.ts). Ranking a conversation search checks `signal` between its steps.
+ */
+export class PostgresSearch implements SearchBackend, RankingQueries {
+  constructor(readonly db: Kysely<Database>) {}
 
-export class PostgresSearch extends CachedConversationSearch implements SearchEngine {
-  async rankConversations(p: ConversationSearch): Promise<RankedId[]> {
-    if (p.query.terms.length === 0) return [];
+  async rankConversations(p: ConversationSearch, options?: { signal?: Interruption | undefined }): Promise<Ranking> {
+    if (p.query.terms.length === 0) return { ranked: [] };
+    return rankNewestMatches(this, p, options?.signal);
+  }
+
+  async sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]> {
     const q = toTsQuery(p.query);
-    const result = await sql<RankedId>`
-      WITH h AS (
-        SELECT m.conversation_id, ${rank(BODY_WEIGHTS, sql.ref('f.tsv'), q)} AS score
-        FROM messages_fts f JOIN messages m ON m.seq = f.seq
-        WHERE f.tsv @@ ${q} AND m.workspace_id = ${p.workspaceId}
-        ${timeRange(sql.ref('m.created_at'), p.created)}
-      ), ranked AS (
-        SELECT c.id, MIN(h.score) AS score, c.seq
-        FROM h JOIN conversations c ON c.id = h.conversation_id
-        WHERE TRUE
-        ${p.channel ? sql`AND c.channel = ${p.channel}` : sql``}
-        ${p.status ? sql`AND c.status = ${p.status}` : sql``}
-        GROUP BY c.id, c.seq
-      )
-      SELECT id, score, seq FROM ranked
-      ${afterRank(p.after)}
-      ORDER BY score, seq
-      LIMIT ${p.limit}`.execute(this.db);
+    // The seq range is ANDed with the GIN index's matches before any row is read, so only the
+    // slice's matches are rechecked and scored.
+    const result = await sql<MatchRow>`
+      SELECT m.conversation_id, ${rank(BODY_WEIGHTS, sql.ref('f.tsv'), q)} AS score, m.created_at
+      FROM messages_fts f JOIN messages m ON m.seq = f.seq
+      WHERE f.tsv @@ ${q} AND f.seq BETWEEN ${slice.minSeq} AND ${slice.maxSeq}
+        AND m.workspace_id = ${p.workspaceId} ${timeRange(sql.ref('m.created_at'), slice.created)}`.execute(this.db);
     return result.rows;
   }
 
@@ -158,9 +159,13 @@ export class PostgresSearch extends CachedConversationSearch implements SearchEn
     // A scalar subquery is evaluated row by row, so PostgreSQL tests each of the page's messages
     // through the side table's primary key instead of rechecking every match of the GIN index
     // (see testMessagesOneByOne; its estimate of a phrase's matches is far off, 314 for 9,378).
-    const matches = (await testMessagesOneByOne(this.db, p.conversationIds))
-      ? sql`FROM messages m WHERE (SELECT f.tsv FROM messages_fts f WHERE f.seq = m.seq) @@ ${q}`
-      : sql`FROM messages_fts f JOIN messages m ON m.seq = f.seq WHERE f.tsv @@ ${q}`;
+    let matches = sql`FROM messages m WHERE (SELECT f.tsv FROM messages_fts f WHERE f.seq = m.seq) @@ ${q}`;
+    if (!(await testMessagesOneByOne(this.db, p.conversationIds))) {
+      const window = await matchRange(this.db, p);
+      if (window === null) return [];
+      const range = window ? sql`AND f.seq BETWEEN ${window.minSeq} AND ${window.maxSeq}` : sql``;
+      matches = sql`FROM messages_fts f JOIN messages m ON m.seq = f.seq WHERE f.tsv @@ ${q} ${range}`;
+    }
     // The headline is computed in the outer query, only for the rows kept per conversation.
     const result = await sql<MessageHit & { body: string }>`
       SELECT "parentId", "messageId", "createdAt", body, ${headline(sql.ref('body'), q)} AS snippet FROM (
@@ -201,12 +206,7 @@ export class PostgresSearch extends CachedConversationSearch implements SearchEn
     return result.rows;
   }
 
-  async ticketHits(p: {
-    workspaceId: string;
-    query: SearchQuery;
-    ticketIds: readonly string[];
-    perParent: number;
-  }): Promise<TicketHit[]> {
+  async ticketHits(p: TicketHitSearch): Promise<TicketHit[]> {
     if (p.ticketIds.length === 0 || p.query.terms.length === 0) return [];
     const q = toTsQuery(p.query);
     // A ticket's snippet comes from the field that holds the whole match, as snippet(-1) picks

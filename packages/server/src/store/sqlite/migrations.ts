@@ -44,6 +44,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       await sql.raw('ALTER TABLE users ADD COLUMN signed_out_at TEXT').execute(db);
     },
   },
+  '0008_message_time_buckets': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of MESSAGE_TIME_BUCKETS_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';
@@ -248,4 +253,26 @@ const SEARCH_VERSIONS_SCHEMA = [
     WHEN old.status IS NOT new.status OR old.channel IS NOT new.channel OR old.workspace_id IS NOT new.workspace_id
     BEGIN ${bumpVersion('old')} ${bumpVersion('new')} END`,
   `CREATE TRIGGER conversations_search_version_ad AFTER DELETE ON conversations BEGIN ${bumpVersion('old')} END`,
+];
+
+/**
+ * Which `seq` values (the full-text index's rowids) hold each hour of a workspace's messages, so a
+ * search over a time window reads only that part of the index (store/search-window.ts). Kept by
+ * triggers in the writing transaction; bounds only ever widen (a deleted message leaves them as
+ * they were), so they always cover every message of the hour. `messages` counts the inserts and
+ * only guides how much a search reads at a time. `hour` is hours since the Unix epoch, UTC.
+ */
+const bucketOf = (ref: 'new') => `INSERT INTO message_time_buckets (workspace_id, hour, min_seq, max_seq, messages)
+  VALUES (${ref}.workspace_id, unixepoch(${ref}.created_at) / 3600, ${ref}.seq, ${ref}.seq, 1)
+  ON CONFLICT (workspace_id, hour) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq),
+    max_seq = max(max_seq, excluded.max_seq), messages = messages + 1;`;
+
+const MESSAGE_TIME_BUCKETS_SCHEMA = [
+  `CREATE TABLE message_time_buckets (
+    workspace_id TEXT NOT NULL, hour INTEGER NOT NULL, min_seq INTEGER NOT NULL, max_seq INTEGER NOT NULL,
+    messages INTEGER NOT NULL, PRIMARY KEY (workspace_id, hour))`,
+  `INSERT INTO message_time_buckets (workspace_id, hour, min_seq, max_seq, messages)
+    SELECT workspace_id, unixepoch(created_at) / 3600, min(seq), max(seq), count(*) FROM messages GROUP BY 1, 2`,
+  `CREATE TRIGGER messages_time_bucket_ai AFTER INSERT ON messages BEGIN ${bucketOf('new')} END`,
+  `CREATE TRIGGER messages_time_bucket_au AFTER UPDATE OF created_at, workspace_id ON messages BEGIN ${bucketOf('new')} END`,
 ];

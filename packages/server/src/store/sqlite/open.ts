@@ -5,6 +5,9 @@ import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { sqliteMigrations } from './migrations.js';
+import { validReadPool, type ReadPoolOptions } from '../read-pool-options.js';
+import { CachedSearch, DirectSearch } from '../search-engine.js';
+import { ReadPool } from './read-pool.js';
 import { SqliteSearch } from './search.js';
 import { withStatementCache } from './statement-cache.js';
 
@@ -21,7 +24,20 @@ export interface SqliteOptions {
    * server this blocks every request: `serve` uses SERVE_BUSY_TIMEOUT_MS and answers 503 instead.
    */
   busyTimeoutMs?: number;
+  /**
+   * Run searches in worker threads with their own connections (sqlite/read-pool.ts). Without it,
+   * or with size 0, they run on this connection, on the event loop (admin commands, tests).
+   * Needs a file: an in-memory database is seen by its one connection only.
+   */
+  readPool?: ReadPoolOptions | undefined;
 }
+
+/**
+ * Each read pool worker's page cache. The server's own connection keeps the larger cache for the
+ * writes and point lookups of every request; a worker reads the recent part of the index a
+ * ranking needs (measured in docs/benchmarks.md).
+ */
+export const READ_WORKER_CACHE_KB = 32 * 1024;
 
 /**
  * The serving process's wait for a lock held by another process: long enough for an admin
@@ -75,6 +91,7 @@ const provider: MigrationProvider = { getMigrations: async () => sqliteMigration
 
 /** Opens (creating if needed) the embedded SQLite store and brings its schema up to date. */
 export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
+  if (options.readPool) validReadPool(options.readPool);
   // A command that only works on an existing database must not create one (nor its directory).
   if (options.file !== ':memory:' && !options.mustExist) makePrivate(options.file);
   const connection = new BetterSqlite3(options.file, { fileMustExist: options.mustExist ?? false });
@@ -101,14 +118,21 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   const refreshStatistics = async () => void connection.pragma('optimize = 0x10002');
   await refreshStatistics();
   if (options.busyTimeoutMs !== undefined) connection.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+  const readPool = options.readPool && options.readPool.size > 0 ? await startReadPool(db, options.file, options.readPool) : undefined;
   return {
     dialect: 'sqlite',
     db,
-    search: new SqliteSearch(db),
-    transaction: (work) => db.transaction().execute((trx) => work({ dialect: 'sqlite', db: trx, search: new SqliteSearch(trx) })),
+    search: new CachedSearch(db, readPool ?? new SqliteSearch(db)),
+    // Searches in a transaction see its writes, on its connection, and nothing they find is cached
+    // under a search version that may still roll back.
+    transaction: (work) => db.transaction().execute((trx) => work({ dialect: 'sqlite', db: trx, search: new DirectSearch(new SqliteSearch(trx)) })),
+    readPoolStats: () => readPool?.stats(),
     location: options.file,
     refreshStatistics,
-    close: () => db.destroy(),
+    async close() {
+      await readPool?.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -118,6 +142,19 @@ export async function sqliteMigrationStatus(db: Kysely<Database>): Promise<{ app
     applied: migrations.filter((m) => m.executedAt).map((m) => m.name),
     pending: migrations.filter((m) => !m.executedAt).map((m) => m.name),
   };
+}
+
+async function startReadPool(db: Kysely<Database>, file: string, options: ReadPoolOptions): Promise<ReadPool> {
+  if (file === ':memory:') {
+    await db.destroy();
+    throw new Error('an in-memory SQLite database cannot have a read pool (its workers would each see an empty database of their own): use a file, or read pool size 0');
+  }
+  try {
+    return await ReadPool.start({ file, size: options.size, perWorkspace: options.perWorkspace, cacheSizeKb: READ_WORKER_CACHE_KB });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

@@ -1,4 +1,5 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../schema.js';
 import type {
   ConversationHitSearch,
   ConversationSearch,
@@ -9,12 +10,17 @@ import type {
   MessageHit,
   RankedId,
   RankKey,
-  SearchEngine,
+  Ranking,
+  SearchBackend,
   SearchQuery,
+  TicketHit,
+  TicketHitSearch,
   TicketSearch,
 } from '../search.js';
-import { CachedConversationSearch } from '../conversation-search-cache.js';
-import { inList, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
+import { rankNewestMatches, type Interruption, type MatchRow, type RankingQueries, type Slice } from '../conversation-ranking.js';
+import { inList, matchRange, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
+import type { SeqRange } from '../search-window.js';
+import { Bm25 } from './bm25.js';
 
 /** Marks the matched words in snippets; models and markdown renderers both read `**bold**`. */
 const MARK_OPEN = '**';
@@ -31,46 +37,64 @@ export function toFtsMatch(query: SearchQuery, mode: 'all' | 'any' = 'all'): str
   return quoted.join(mode === 'all' ? ' ' : ' OR ');
 }
 
+/**
+ * `AND rowid BETWEEN …` with the bounds bound as integers: better-sqlite3 binds a JS number as a
+ * REAL, and FTS5 only seeks to rowid bounds that are INTEGERs; given REALs it walks the whole
+ * doclist and leaves the bounds to SQLite (20 ms instead of 0.1 ms for a common word at 1M
+ * messages).
+ */
+function rowidRange(range: SeqRange): RawBuilder<unknown> {
+  return sql`AND messages_fts.rowid BETWEEN ${BigInt(range.minSeq)} AND ${BigInt(range.maxSeq)}`;
+}
+
 function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
   return after ? sql`HAVING (score > ${after.score} OR (score = ${after.score} AND seq > ${after.seq}))` : sql``;
 }
 
-export class SqliteSearch extends CachedConversationSearch implements SearchEngine {
-  async rankConversations(p: ConversationSearch): Promise<RankedId[]> {
-    // MATERIALIZED: flattened into the grouped query, bm25() would run in an aggregate
-    // context, which FTS5 refuses ("unable to use function bm25 in the requested context").
-    const result = await sql<RankedId>`
-      WITH h AS MATERIALIZED (
-        SELECT m.conversation_id, bm25(messages_fts) AS score
-        FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
-        WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId}
-        ${timeRange(sql.ref('m.created_at'), p.created)}
-      )
-      SELECT h.conversation_id AS id, MIN(h.score) AS score, c.seq AS seq
-      FROM h JOIN conversations c ON c.id = h.conversation_id
-      WHERE 1 = 1
-      ${p.channel ? sql`AND c.channel = ${p.channel}` : sql``}
-      ${p.status ? sql`AND c.status = ${p.status}` : sql``}
-      GROUP BY h.conversation_id
-      ${afterRank(p.after)}
-      ORDER BY score, seq
-      LIMIT ${p.limit}`.execute(this.db);
-    return result.rows;
+/**
+ * The searches on one connection, uncached (the store puts the cache in front, see
+ * store/search-engine.ts). Ranking a conversation search checks `signal` between its steps.
+ */
+export class SqliteSearch implements SearchBackend, RankingQueries {
+  /** One scorer per ranking: its phrase frequencies are counted once, for all its slices. */
+  private readonly scorers = new WeakMap<ConversationSearch, Promise<Bm25>>();
+
+  constructor(readonly db: Kysely<Database>) {}
+
+  async rankConversations(p: ConversationSearch, options?: { signal?: Interruption | undefined }): Promise<Ranking> {
+    return rankNewestMatches(this, p, options?.signal);
+  }
+
+  async sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]> {
+    let scorer = this.scorers.get(p);
+    if (!scorer) this.scorers.set(p, (scorer = Bm25.for(this.db, p.query)));
+    const result = await sql<{ conversation_id: string; created_at: string; body: string }>`
+      SELECT m.conversation_id, m.created_at, m.body
+      FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+      WHERE messages_fts MATCH ${toFtsMatch(p.query)} ${rowidRange(slice)}
+        AND m.workspace_id = ${p.workspaceId} ${timeRange(sql.ref('m.created_at'), slice.created)}`.execute(this.db);
+    const bm25 = await scorer;
+    return result.rows.map((row) => ({ conversation_id: row.conversation_id, created_at: row.created_at, score: bm25.score(row.body) }));
   }
 
   async findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0) return [];
     // CROSS JOIN makes SQLite join in the written order (see testMessagesOneByOne).
-    const source = (await testMessagesOneByOne(this.db, p.conversationIds))
-      ? sql`messages m CROSS JOIN messages_fts ON messages_fts.rowid = m.seq`
-      : sql`messages_fts JOIN messages m ON m.seq = messages_fts.rowid`;
+    let source = sql`messages m CROSS JOIN messages_fts ON messages_fts.rowid = m.seq`;
+    let range: RawBuilder<unknown> = sql``;
+    if (!(await testMessagesOneByOne(this.db, p.conversationIds))) {
+      source = sql`messages_fts JOIN messages m ON m.seq = messages_fts.rowid`;
+      const window = await matchRange(this.db, p);
+      if (window === null) return [];
+      range = window ? rowidRange(window) : sql``;
+    }
     // MATERIALIZED: FTS5 refuses snippet() in the same SELECT as a window function.
     const result = await sql<MessageHit>`
       WITH h AS MATERIALIZED (
         SELECT m.conversation_id AS parentId, m.id AS messageId, m.created_at AS createdAt, m.seq AS seq,
           snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
         FROM ${source}
-        WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId}
+        WHERE messages_fts MATCH ${toFtsMatch(p.query)} ${range} AND m.workspace_id = ${p.workspaceId}
           AND m.conversation_id IN (${inList(p.conversationIds)})
           ${timeRange(sql.ref('m.created_at'), p.created)}
       )
@@ -106,16 +130,11 @@ export class SqliteSearch extends CachedConversationSearch implements SearchEngi
     return result.rows;
   }
 
-  async ticketHits(p: {
-    workspaceId: string;
-    query: SearchQuery;
-    ticketIds: readonly string[];
-    perParent: number;
-  }): Promise<Array<Omit<MessageHit, 'messageId'> & { messageId: string | null }>> {
+  async ticketHits(p: TicketHitSearch): Promise<TicketHit[]> {
     if (p.ticketIds.length === 0) return [];
     const match = toFtsMatch(p.query);
     // MATERIALIZED for the same reason as in conversationHits().
-    const result = await sql<Omit<MessageHit, 'messageId'> & { messageId: string | null }>`
+    const result = await sql<TicketHit>`
       WITH h AS MATERIALIZED (
         SELECT t.id AS parentId, NULL AS messageId, t.updated_at AS createdAt,
           snippet(tickets_fts, -1, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
@@ -152,7 +171,8 @@ export class SqliteSearch extends CachedConversationSearch implements SearchEngi
   }
 
   async knowledgeNodes(p: KnowledgeNodeSearch): Promise<KnowledgeNodeHit[]> {
-    // MATERIALIZED for the same reason as in conversations(): bm25() cannot run under GROUP BY.
+    // MATERIALIZED: flattened into the grouped query, bm25() would run in an aggregate context,
+    // which FTS5 refuses ("unable to use function bm25 in the requested context").
     const result = await sql<KnowledgeNodeHit>`
       WITH h AS MATERIALIZED (
         SELECT n.id, n.title, n.path, n.kind, n.body, n.updated_at, bm25(knowledge_nodes_fts, 3.0, 1.0) AS score, n.seq AS seq

@@ -1,0 +1,357 @@
+import { join } from 'node:path';
+import { Migrator, sql, type Insertable } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../src/ids.js';
+import { MAX_RANKED_MATCHES, rankNewestMatches, type MatchRow, type RankingQueries, type Slice } from '../src/store/conversation-ranking.js';
+import { PostgresSearch } from '../src/store/postgres/search.js';
+import { migrateStore } from '../src/store/open.js';
+import { postgresMigrations } from '../src/store/postgres/migrations.js';
+import { openPostgresStore } from '../src/store/postgres/open.js';
+import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
+import { openSqliteStore } from '../src/store/sqlite/open.js';
+import { hourStart, HOUR_MS, windowSeqRange } from '../src/store/search-window.js';
+import { parseSearchQuery, type ConversationSearch, type RankedId } from '../src/store/search.js';
+import { toFtsMatch, SqliteSearch } from '../src/store/sqlite/search.js';
+import { ftsTokens } from '../src/store/sqlite/bm25.js';
+import { toTsQuery } from '../src/store/postgres/search.js';
+import type { MessagesTable } from '../src/store/schema.js';
+import type { Store } from '../src/store/store.js';
+import { searchConversations } from '../src/tools/conversations.js';
+import { callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
+import { createEmptyDatabase, TEST_DATABASE_URL } from './test-database.js';
+
+// A conversation search ranks the newest MAX_RANKED_MATCHES matching messages of its window,
+// reading the full-text index a time slice at a time (store/conversation-ranking.ts): checked
+// against the ranking as it was before (every match, one grouped query) over the same messages,
+// on whichever dialect createTestStore gives.
+
+let t: TestStore;
+let engine: SqliteSearch | PostgresSearch;
+let ws: string;
+let other: string;
+let contactId = '';
+/** Hour 0 of the test data; messages are spread over HOURS hours after it. */
+const START = Date.UTC(2026, 0, 1);
+const HOURS = 400;
+const at = (hour: number, minute = 0) => new Date(START + hour * HOUR_MS + minute * 60_000).toISOString();
+
+/** 4,000 messages saying "refund" (10 an hour) and 1,200 that do not, in 1,300 conversations, written in time order. */
+async function seed(store: Store): Promise<void> {
+  const conversations = Array.from({ length: 1300 }, () => newId('cv'));
+  await store.db
+    .insertInto('conversations')
+    .values(
+      conversations.map((id, i) => ({
+        id, workspace_id: ws, contact_id: contactId, channel: i % 3 === 0 ? 'sms' : 'email', status: i % 4 === 0 ? 'closed' : 'open',
+        assignee_id: null, subject: null, message_count: 4, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0),
+      })),
+    )
+    .execute();
+  const rows: Array<Insertable<MessagesTable>> = [];
+  for (let hour = 0; hour < HOURS; hour++) {
+    for (let k = 0; k < 13; k++) {
+      // Bodies of different lengths and repetitions, so scores differ (and some tie).
+      const body = k < 10 ? `${'refund '.repeat(1 + ((hour + k) % 4))}about booking ${k % 5}` : `nothing to see ${k}`;
+      rows.push({
+        id: newId('msg'), workspace_id: ws, conversation_id: conversations[(hour * 7 + k * 31) % conversations.length]!, direction: 'inbound', author_type: 'contact',
+        author_id: null, author_name: null, channel: 'email', body, subject: null, status: null, sender_id: null, created_at: at(hour, k * 4),
+      });
+    }
+  }
+  for (let i = 0; i < rows.length; i += 400) await store.db.insertInto('messages').values(rows.slice(i, i + 400)).execute();
+}
+
+/** The ranking as it was before: every match of the window, one grouped query, no limit but the page. */
+async function reference(p: ConversationSearch): Promise<RankedId[]> {
+  const window = sql.join(
+    [
+      p.created.after ? sql`AND m.created_at >= ${p.created.after}` : sql``,
+      p.created.before ? sql`AND m.created_at < ${p.created.before}` : sql``,
+    ],
+    sql` `,
+  );
+  const filters = sql.join([p.channel ? sql`AND c.channel = ${p.channel}` : sql``, p.status ? sql`AND c.status = ${p.status}` : sql``], sql` `);
+  if (t.store.dialect === 'postgres') {
+    const q = toTsQuery(p.query);
+    const { rows } = await sql<RankedId>`
+      SELECT c.id, MIN(-ts_rank_cd('{1.0, 1.0, 1.0, 1.0}'::float4[], f.tsv, ${q}, 1)::float8) AS score, c.seq
+      FROM messages_fts f JOIN messages m ON m.seq = f.seq JOIN conversations c ON c.id = m.conversation_id
+      WHERE f.tsv @@ ${q} AND m.workspace_id = ${p.workspaceId} ${window} ${filters}
+      GROUP BY c.id, c.seq ORDER BY score, c.seq LIMIT ${p.limit}`.execute(t.store.db);
+    return rows;
+  }
+  const { rows } = await sql<RankedId>`
+    WITH h AS MATERIALIZED (
+      SELECT m.conversation_id, bm25(messages_fts) AS score FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+      WHERE messages_fts MATCH ${toFtsMatch(p.query)} AND m.workspace_id = ${p.workspaceId} ${window})
+    SELECT c.id AS id, MIN(h.score) AS score, c.seq AS seq FROM h JOIN conversations c ON c.id = h.conversation_id
+    WHERE 1 = 1 ${filters} GROUP BY c.id ORDER BY score, seq LIMIT ${p.limit}`.execute(t.store.db);
+  return rows;
+}
+
+/**
+ * The same conversations in the same order, with the same scores but for the last bits (SQLite's
+ * are computed from the text, as FTS5 computes bm25, in another order of operations).
+ */
+function expectSameRanking(actual: RankedId[], expected: RankedId[]): void {
+  expect(actual.map((r) => [r.id, r.seq])).toEqual(expected.map((r) => [r.id, r.seq]));
+  actual.forEach((r, i) => expect(Math.abs(r.score - expected[i]!.score)).toBeLessThanOrEqual(Math.abs(expected[i]!.score) * 1e-9));
+}
+
+/** The engine's queries, recording every slice it reads and how many matches each gave. */
+function recording(): { queries: RankingQueries; slices: Array<Slice & { matches: number }> } {
+  const slices: Array<Slice & { matches: number }> = [];
+  return {
+    slices,
+    queries: {
+      db: engine.db,
+      async sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]> {
+        const rows = await engine.sliceMatches(p, slice);
+        slices.push({ ...slice, matches: rows.length });
+        return rows;
+      },
+    },
+  };
+}
+
+const search = (extra: Partial<ConversationSearch> = {}): ConversationSearch => ({
+  workspaceId: ws,
+  query: parseSearchQuery('refund'),
+  created: {},
+  limit: 50,
+  ...extra,
+});
+
+/** Matches of "refund" in the window, counted directly. */
+async function matchesIn(after: string | undefined, before?: string): Promise<number> {
+  let query = t.store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('body', 'like', '%refund%');
+  if (after) query = query.where('created_at', '>=', after);
+  if (before) query = query.where('created_at', '<', before);
+  return Number((await query.executeTakeFirstOrThrow()).n);
+}
+
+beforeAll(async () => {
+  t = await createTestStore();
+  engine = t.store.dialect === 'postgres' ? new PostgresSearch(t.store.db) : new SqliteSearch(t.store.db);
+  ws = (await createWorkspace(t.store, 'acme')).id;
+  other = (await createWorkspace(t.store, 'other')).id;
+  contactId = newId('ct');
+  await t.store.db
+    .insertInto('contacts')
+    .values({ id: contactId, workspace_id: ws, first_name: 'Ana', last_name: null, email: null, email_norm: null, phone: null, phone_norm: null, whatsapp: null, whatsapp_norm: null, name_norm: 'ana', archived: 0, ai_paused: 0, last_channel: null, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) })
+    .execute();
+  await seed(t.store);
+}, 120_000);
+
+afterAll(() => t.cleanup());
+
+describe(`ranking the newest matches (${TEST_DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
+  it('ranks every match when the window holds fewer than the cap, as the full ranking does', async () => {
+    const p = search({ created: { after: at(200), before: at(260) } });
+    const ranking = await rankNewestMatches(engine, p);
+    expect(ranking.since).toBeUndefined();
+    expectSameRanking(ranking.ranked, await reference(p));
+    expect(ranking.ranked.length).toBeGreaterThan(0);
+  });
+
+  it('ranks the newest matches up to the cap and says from which hour, exactly as the full ranking of that hour on', async () => {
+    const ranking = await rankNewestMatches(engine, search());
+    // 10 matches an hour: the 3,000th newest is in hour 100, and every match from its start is ranked.
+    expect(ranking.since).toBe(hourStart(START / HOUR_MS + HOURS - MAX_RANKED_MATCHES / 10));
+    expect(await matchesIn(ranking.since)).toBe(MAX_RANKED_MATCHES);
+    expectSameRanking(ranking.ranked, await reference(search({ created: { after: ranking.since } })));
+    // The same with filters, which apply to the ranked matches.
+    const filtered = await rankNewestMatches(engine, search({ channel: 'sms', status: 'open' }));
+    expectSameRanking(filtered.ranked, await reference(search({ channel: 'sms', status: 'open', created: { after: filtered.since } })));
+  });
+
+  it('orders a query of several words and phrases as the full ranking does', async () => {
+    for (const text of ['refund booking', '"about booking" refund', 'booking 3']) {
+      const p = search({ query: parseSearchQuery(text), created: { after: at(300) } });
+      const ranking = await rankNewestMatches(engine, p);
+      expect(ranking.ranked.length).toBeGreaterThan(0);
+      expectSameRanking(ranking.ranked, await reference(p));
+    }
+  });
+
+  it('continues a limited ranking from its since on every page, and the pages add up to it', async () => {
+    const first = await rankNewestMatches(engine, search({ limit: 60 }));
+    const all = await reference(search({ created: { after: first.since }, limit: 5000 }));
+    const seen = [...first.ranked];
+    let last = first.ranked.at(-1)!;
+    for (let page = 0; page < 100; page++) {
+      const next = await rankNewestMatches(engine, search({ limit: 60, since: first.since, after: { score: last.score, seq: last.seq } }));
+      expect(next.since).toBe(first.since);
+      if (next.ranked.length === 0) break;
+      seen.push(...next.ranked);
+      last = next.ranked.at(-1)!;
+    }
+    expectSameRanking(seen, all);
+  });
+
+  it('reads only the window\'s part of the index: what it scores follows the matches in the window', async () => {
+    const week = { after: at(HOURS - 168), before: at(HOURS) };
+    const { queries, slices } = recording();
+    const ranking = await rankNewestMatches(queries, search({ created: week }));
+    expect(ranking.since).toBeUndefined();
+    const inWindow = await matchesIn(week.after, week.before);
+    // Every match read is in the window (1,680 of 4,000), and no seq outside the window's range was asked for.
+    expect(slices.reduce((n, s) => n + s.matches, 0)).toBe(inWindow);
+    const range = await windowSeqRange(t.store.db, ws, week);
+    for (const slice of slices) {
+      expect(slice.minSeq).toBeGreaterThanOrEqual(range!.minSeq);
+      expect(slice.maxSeq).toBeLessThanOrEqual(range!.maxSeq);
+    }
+  });
+
+  it('reads about the cap for a word that matches everywhere, not every match', async () => {
+    const { queries, slices } = recording();
+    await rankNewestMatches(queries, search());
+    const read = slices.reduce((n, s) => n + s.matches, 0);
+    expect(read).toBeGreaterThanOrEqual(MAX_RANKED_MATCHES);
+    expect(read).toBeLessThan(await matchesIn(undefined));
+    expect(read).toBeLessThanOrEqual(MAX_RANKED_MATCHES * 1.25);
+  });
+
+  it('finds messages written out of time order, and keeps since exact for them', async () => {
+    // An import of old messages after newer ones: their seq is high, their time old.
+    const late = newId('cv');
+    await t.store.db
+      .insertInto('conversations')
+      .values({ id: late, workspace_id: ws, contact_id: contactId, channel: 'email', status: 'open', assignee_id: null, subject: null, message_count: 1, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) })
+      .execute();
+    await t.store.db
+      .insertInto('messages')
+      .values([
+        { id: newId('msg'), workspace_id: ws, conversation_id: late, direction: 'inbound', author_type: 'contact', author_id: null, author_name: null, channel: 'email', body: 'zeppelin refund', subject: null, status: null, sender_id: null, created_at: at(5, 30) },
+        { id: newId('msg'), workspace_id: other, conversation_id: late, direction: 'inbound', author_type: 'contact', author_id: null, author_name: null, channel: 'email', body: 'zeppelin elsewhere', subject: null, status: null, sender_id: null, created_at: at(6) },
+      ])
+      .execute();
+    const old = await rankNewestMatches(engine, search({ query: parseSearchQuery('zeppelin'), created: { after: at(5), before: at(6) } }));
+    expect(old.ranked.map((r) => r.id)).toEqual([late]);
+    expect((await rankNewestMatches(engine, search({ query: parseSearchQuery('zeppelin'), created: { after: at(6) } }))).ranked).toEqual([]);
+    const full = await rankNewestMatches(engine, search());
+    expectSameRanking(full.ranked, await reference(search({ created: { after: full.since } })));
+  });
+
+  it('stops between slices when its client went away, reading nothing more', async () => {
+    const { queries, slices } = recording();
+    const controller = new AbortController();
+    const stopAfterFirst: RankingQueries = {
+      db: queries.db,
+      async sliceMatches(p, slice) {
+        const rows = await queries.sliceMatches(p, slice);
+        controller.abort();
+        return rows;
+      },
+    };
+    await expect(rankNewestMatches(stopAfterFirst, search({ since: null }), controller.signal)).rejects.toThrow(/abort/i);
+    expect(slices).toHaveLength(1);
+  });
+});
+
+describe('search_conversations over more matches than it ranks', () => {
+  interface Page {
+    data: Array<{ id: string; matches: Array<{ created_at: string }> }>;
+    next_cursor: string | null;
+    has_more: boolean;
+    ranked_since: string | null;
+    hint?: string;
+  }
+  const ctx = () => testContext(t.store, credentialFor([{ id: ws, slug: 'acme', name: 'acme' }], 'read_only'));
+
+  it('says from when it ranked and how to search the older ones, and its pages stay within that ranking', async () => {
+    const first = await callOk<Page>(searchConversations, { workspace_id: 'acme', query: 'refund', limit: 100 }, ctx());
+    const since = hourStart(START / HOUR_MS + HOURS - MAX_RANKED_MATCHES / 10);
+    expect(first.ranked_since).toBe(since);
+    expect(first.hint).toContain(`created_before "${since}"`);
+    const expected = (await reference(search({ created: { after: since }, limit: 5000 }))).map((r) => r.id);
+    const ids = first.data.map((d) => d.id);
+    let page = first;
+    while (page.next_cursor) {
+      page = await callOk<Page>(searchConversations, { workspace_id: 'acme', query: 'refund', limit: 100, cursor: page.next_cursor }, ctx());
+      expect(page.ranked_since).toBe(since);
+      ids.push(...page.data.map((d) => d.id));
+    }
+    expect(ids).toEqual(expected);
+    // Every snippet shown comes from the ranked messages.
+    expect(first.data.flatMap((d) => d.matches).every((m) => m.created_at >= since)).toBe(true);
+    // The hint's search ranks the rest: fewer than the cap, so no limit and no hint.
+    const older = await callOk<Page>(searchConversations, { workspace_id: 'acme', query: 'refund', limit: 100, created_before: since }, ctx());
+    expect(older.ranked_since).toBeNull();
+    expect(older.hint).toBeUndefined();
+    expect(older.data.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the text scoring of SQLite rankings (PostgreSQL ranks with ts_rank_cd)', () => {
+  it.skipIf(TEST_DATABASE_URL)('splits text into the tokens FTS5\'s unicode61 tokenizer (remove_diacritics 2) makes', async () => {
+    const texts = ['Crème brûlée, São Paulo & Zürich!', 'ÉCOLE élève naïve façade', 'ümlaut—dash_under score 3.5 x2 ١٢٣ 東京 ß', "it's O'Brien's e-mail: ana@example.com"];
+    await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.tokens USING fts5(body, tokenize='unicode61 remove_diacritics 2')`.execute(t.store.db);
+    await sql`CREATE VIRTUAL TABLE IF NOT EXISTS temp.tokens_vocab USING fts5vocab(temp, tokens, instance)`.execute(t.store.db);
+    for (const [i, text] of texts.entries()) {
+      await sql`INSERT INTO temp.tokens(rowid, body) VALUES (${i + 1}, ${text})`.execute(t.store.db);
+      const { rows } = await sql<{ term: string }>`SELECT term FROM temp.tokens_vocab WHERE doc = ${i + 1} ORDER BY offset`.execute(t.store.db);
+      expect(ftsTokens(text)).toEqual(rows.map((r) => r.term));
+    }
+  });
+});
+
+describe('message time buckets', () => {
+  it('cover every message of each hour, whatever order they were written in, and only widen', async () => {
+    const { rows } = await sql<{ seq: number; created_at: string }>`SELECT seq, created_at FROM messages WHERE workspace_id = ${ws}`.execute(t.store.db);
+    for (const hour of [0, 5, 199, HOURS - 1]) {
+      const range = await windowSeqRange(t.store.db, ws, { after: at(hour), before: at(hour + 1) });
+      const inHour = rows.filter((r) => r.created_at >= at(hour) && r.created_at < at(hour + 1)).map((r) => Number(r.seq));
+      expect(range!.minSeq).toBeLessThanOrEqual(Math.min(...inHour));
+      expect(range!.maxSeq).toBeGreaterThanOrEqual(Math.max(...inHour));
+    }
+    // A message moved to another hour widens that hour's bounds.
+    const moved = rows[0]!;
+    await t.store.db.updateTable('messages').set({ created_at: at(HOURS + 10) }).where('seq', '=', moved.seq).execute();
+    const range = await windowSeqRange(t.store.db, ws, { after: at(HOURS + 10), before: at(HOURS + 11) });
+    expect(range).toEqual({ minSeq: Number(moved.seq), maxSeq: Number(moved.seq) });
+    expect(await windowSeqRange(t.store.db, ws, { after: at(HOURS + 20) })).toBeNull();
+  });
+
+  it('are built from the messages already there when the migration runs', async () => {
+    const { store: older, drop } = await freshUnmigratedStore();
+    try {
+      const migrations = older.dialect === 'postgres' ? postgresMigrations : sqliteMigrations;
+      await new Migrator({ db: older.db, provider: { getMigrations: async () => migrations } }).migrateTo('0007_user_signed_out_at');
+      const id = (await createWorkspace(older, 'before')).id;
+      await older.db.insertInto('contacts').values({ id: contactId, workspace_id: id, first_name: 'Ana', last_name: null, email: null, email_norm: null, phone: null, phone_norm: null, whatsapp: null, whatsapp_norm: null, name_norm: 'ana', archived: 0, ai_paused: 0, last_channel: null, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) }).execute();
+      const cv = newId('cv');
+      await older.db.insertInto('conversations').values({ id: cv, workspace_id: id, contact_id: contactId, channel: 'email', status: 'open', assignee_id: null, subject: null, message_count: 2, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) }).execute();
+      await older.db
+        .insertInto('messages')
+        .values([3, 1].map((hour) => ({ id: newId('msg'), workspace_id: id, conversation_id: cv, direction: 'inbound' as const, author_type: 'contact' as const, author_id: null, author_name: null, channel: 'email' as const, body: 'hello', subject: null, status: null, sender_id: null, created_at: at(hour, 59) })))
+        .execute();
+      await migrateStore(older);
+      const buckets = await older.db.selectFrom('message_time_buckets').select(['hour', 'min_seq', 'max_seq', 'messages']).where('workspace_id', '=', id).orderBy('hour').execute();
+      expect(buckets.map((b) => ({ hour: Number(b.hour) - START / HOUR_MS, min_seq: Number(b.min_seq), max_seq: Number(b.max_seq), messages: Number(b.messages) }))).toEqual([
+        { hour: 1, min_seq: 2, max_seq: 2, messages: 1 },
+        { hour: 3, min_seq: 1, max_seq: 1, messages: 1 },
+      ]);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+/** A new empty database with no migrations applied, of the dialect under test. */
+async function freshUnmigratedStore(): Promise<{ store: Store; drop(): Promise<void> }> {
+  if (TEST_DATABASE_URL) {
+    const database = await createEmptyDatabase(TEST_DATABASE_URL);
+    const store = await openPostgresStore({ url: database.url, migrate: false });
+    return {
+      store,
+      async drop() {
+        await store.close();
+        await database.drop();
+      },
+    };
+  }
+  const store = await openSqliteStore({ file: join(t.dir, 'older.db'), migrate: false });
+  return { store, drop: () => store.close() };
+}
