@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   ElicitationCompleteNotificationSchema,
@@ -70,16 +71,23 @@ async function loginInTerminal(store: 'file' | 'keychain', configDir: string, ex
 }
 
 /** Opens a sign-in link the way a browser would, following the redirects back to the loopback listener. */
-async function completeInBrowser(link: string): Promise<void> {
+async function completeInBrowser(link: string, done = 'You are signed in to Conduit'): Promise<void> {
   const page = await fetch(link);
   expect(page.status).toBe(200);
-  expect(await page.text()).toContain('You are signed in to Conduit');
+  expect(await page.text()).toContain(done);
 }
 
 function linkIn(message: string): string {
   const match = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/.exec(message);
   if (!match) throw new Error(`no sign-in link in: ${message}`);
   return match[1]!;
+}
+
+/** Until the bridge says it waits for another process's sign-in page, or (as it used to) answers. */
+async function waitingOrAnswered(bridge: BridgeClient, answer: Promise<unknown>): Promise<void> {
+  let answered = false;
+  void answer.finally(() => (answered = true));
+  await expect.poll(() => answered || /is starting a sign-in to \S+; waiting for its sign-in page/.test(bridge.stderr()), { timeout: 15_000, interval: 100 }).toBe(true);
 }
 
 function credentialFile(configDir: string): string {
@@ -210,6 +218,66 @@ describe('signing in from the host', () => {
     expect(result.stderr).toContain('Signed in by another conduit-mcp process');
     expect(peer.counts.authorize - start.authorize).toBe(1);
     expect(peer.counts.codeExchanges - start.codeExchanges).toBe(1);
+  });
+
+  // Another process (a terminal login here; in hosts, a second bridge of the same configuration)
+  // took the login lock but is slow to publish its page: discovery and client registration take
+  // seconds on a loaded machine. The registration is held to make that deterministic.
+  it('a sign-in another process is still starting: conduit_sign_in waits for its page and hands out that link, never a reply without one', async () => {
+    const configDir = tempDir();
+    const start = { ...peer.counts };
+    const release = peer.holdRegistrations();
+    try {
+      const terminal = spawnCli(['login', '--url', peer.mcpUrl], cliEnv(configDir, { TEST_BROWSER_MODE: 'ignore' }));
+      await expect.poll(() => peer.counts.register - start.register, { timeout: 15_000, interval: 50 }).toBe(1);
+      const bridge = await host(storeEnv('file', configDir));
+      const answer = bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+      await waitingOrAnswered(bridge, answer);
+      // Longer than the 5 s the bridge used to wait before answering without a link.
+      await sleep(6_000);
+      release();
+      const reply = text(await answer);
+      expect(reply).toMatch(new RegExp(`^A sign-in to http:\\S+ is already in progress in another conduit-mcp process \\(pid ${terminal.child.pid}\\)\\. Finish it by opening this link:\n\n`));
+      await terminal.waitFor(/open this URL in a browser/);
+      expect(linkIn(reply)).toBe(linkIn(terminal.stderr()));
+
+      // The terminal's login completes it: its page sends the user back to the terminal.
+      await completeInBrowser(linkIn(reply), 'You are signed in. You can close this tab and return to the terminal.');
+      await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+      const result = await terminal.done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(peer.counts.register - start.register).toBe(1);
+      expect(peer.counts.authorize - start.authorize).toBe(1);
+    } finally {
+      release();
+    }
+  });
+
+  it('a process that dies while starting a sign-in: the waiting conduit_sign_in takes over the lock and starts its own, with a link', async () => {
+    const configDir = tempDir();
+    const start = { ...peer.counts };
+    const release = peer.holdRegistrations();
+    try {
+      const terminal = spawnCli(['login', '--url', peer.mcpUrl], cliEnv(configDir, { TEST_BROWSER_MODE: 'ignore' }));
+      await expect.poll(() => peer.counts.register - start.register, { timeout: 15_000, interval: 50 }).toBe(1);
+      const bridge = await host(storeEnv('file', configDir));
+      const answer = bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
+      await waitingOrAnswered(bridge, answer);
+      // Killed: it leaves its lock behind and never publishes a page.
+      terminal.child.kill('SIGKILL');
+      await terminal.done;
+      release();
+      const reply = text(await answer);
+      expect(reply).toMatch(/^To sign in to Conduit \(http:\/\/127\.0\.0\.1:\d+\/mcp\), open this link in a browser:\n\n/);
+
+      await completeInBrowser(linkIn(reply));
+      await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+      expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+      expect(peer.counts.register - start.register).toBe(2);
+      expect(peer.counts.authorize - start.authorize).toBe(1);
+    } finally {
+      release();
+    }
   });
 
   it('with URL-mode elicitation, conduit_sign_in has the client open the page, and the completion is notified', async () => {

@@ -8,6 +8,8 @@ import { parseSse } from '../src/bridge/sse.js';
 import { singleFlight } from '../src/bridge/token-source.js';
 import { loginCommand } from '../src/auth/login-command.js';
 import { canOpenBrowser } from '../src/auth/browser.js';
+import { START_WAIT_MS } from '../src/bridge/sign-in-flow.js';
+import { signInAnswer } from '../src/bridge/sign-in-tool.js';
 
 async function events(chunks: string[]) {
   async function* source() {
@@ -175,6 +177,25 @@ describe('starting the sign-in by itself', () => {
     expect(canOpenBrowser({ SSH_CONNECTION: '10.0.0.1 50000 10.0.0.2 22' }, 'darwin')).toBe(false);
     expect(canOpenBrowser({ SSH_TTY: '/dev/pts/1' }, 'win32')).toBe(false);
     expect(canOpenBrowser({ SSH_TTY: '/dev/pts/1', BROWSER: 'w3m' }, 'darwin')).toBe(true);
+  });
+});
+
+describe('conduit_sign_in without a link', () => {
+  // The one answer without a link: another live process kept the login lock for the whole wait
+  // without publishing its page. It must say what is going on and what to do next.
+  it('names the process, how long it waited, and the next steps (call again, or a terminal login)', () => {
+    const url = 'http://127.0.0.1:8787/v1/mcp';
+    const login = `npx conduit-mcp login --url ${url}`;
+    const { text, isError } = signInAnswer({ opened: false, owner: 'other', pid: 4242, waitedMs: START_WAIT_MS }, url, login, false);
+    expect(isError).toBe(false);
+    expect(text).toMatch(new RegExp(`^Another conduit-mcp process \\(pid 4242\\) began signing in to ${url} and has not produced a sign-in page within ${START_WAIT_MS / 1000} s`));
+    expect(text).toContain('Call conduit_sign_in again in a minute');
+    expect(text).toContain(`run \`${login}\` in a terminal: it waits for that process to finish or give up, then signs you in.`);
+  });
+
+  it('a sign-in another process completed while this one waited: the tools are on their way', () => {
+    const { text } = signInAnswer({ opened: false, owner: 'other', signedIn: true }, 'http://127.0.0.1:8787/v1/mcp', 'conduit-mcp login', false);
+    expect(text).toBe("Another conduit-mcp process just completed a sign-in to http://127.0.0.1:8787/v1/mcp. Conduit's tools appear here by themselves within a few seconds; nothing needs restarting.");
   });
 });
 

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import * as oidc from 'openid-client';
-import { lockPath, withFileLock } from '../credentials/lock.js';
+import { liveHolder, lockPath, withFileLock, type LockHolder } from '../credentials/lock.js';
 import { resolveStore, type ResolvedStore } from '../credentials/resolve.js';
 import type { Credential, OAuthCredential } from '../credentials/types.js';
 import { stderrReporter, type Reporter } from '../output.js';
@@ -16,6 +16,14 @@ import { tokenFields } from './tokens.js';
 import type { BearerChallenge } from './www-authenticate.js';
 
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
+
+/** A login lock not refreshed for this long belongs to a process on another host that is gone. */
+const LOGIN_LOCK_STALE_MS = 60_000;
+
+/** The live process signing in to `url` with this config dir (holding its login lock), or null. */
+export function loginHolder(configDir: string, url: string): Promise<Partial<LockHolder> | null> {
+  return liveHolder(lockPath(configDir, 'login', url), LOGIN_LOCK_STALE_MS);
+}
 
 export interface LoginOptions extends ClientChoice {
   /** Canonical MCP endpoint URL. */
@@ -95,7 +103,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     },
     {
       timeoutMs: options.waitForOtherLogin === false ? 0 : timeoutMs + 60_000,
-      staleMs: 60_000,
+      staleMs: LOGIN_LOCK_STALE_MS,
       onWait: (holder) => {
         waited = true;
         if (options.waitForOtherLogin === false) return;

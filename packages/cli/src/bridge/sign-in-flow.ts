@@ -15,6 +15,10 @@ export interface SignInStart {
   pid?: number;
   /** Why no sign-in could be started (server unreachable, no Dynamic Client Registration…). */
   error?: string;
+  /** Another process finished a sign-in while this one waited for its page: the store has the credential. */
+  signedIn?: true;
+  /** Set when another live process kept the login lock this long without publishing a page. */
+  waitedMs?: number;
 }
 
 export interface SignInFlowOptions {
@@ -25,8 +29,16 @@ export interface SignInFlowOptions {
   onStored(): void;
 }
 
-/** How long to wait for another process that holds the login lock to publish its sign-in page. */
-const PUBLISH_WAIT_MS = 5_000;
+/**
+ * How long conduit_sign_in waits for another live process that holds the login lock to publish its
+ * sign-in page. That process publishes once it has discovered the server and registered a client:
+ * within a second usually, several seconds on a loaded machine (hosts may start two bridges at
+ * once, each starting its automatic sign-in), and each of those requests may take up to 15 s
+ * before it fails. 30 s covers that and stays well under the 60 s after which MCP SDK clients
+ * give up on a tool call.
+ */
+export const START_WAIT_MS = 30_000;
+const POLL_MS = 200;
 
 /**
  * The browser sign-ins this bridge runs: the CLI's own OAuth login (discovery, registration, PKCE,
@@ -51,6 +63,11 @@ export class SignInFlows {
    * The sign-in page of the flow in progress (this process's or another's), else a new flow's.
    * `open` starts a browser on it when this call starts the flow; `scope` asks for more than
    * the server suggests (a write scope after insufficient_scope).
+   *
+   * Another process that holds the login lock publishes its page only once it has discovered the
+   * server and registered a client: this waits for that page while the process lives and keeps
+   * the lock (up to START_WAIT_MS), and starts its own flow as soon as the lock is free (that
+   * process ended or gave up), so the user gets a link whenever a sign-in can run at all.
    */
   async start(open: boolean, scope?: string): Promise<SignInStart> {
     const [{ readPendingLogin }, { resolveStore }, { hasScopes }] = await Promise.all([
@@ -61,13 +78,37 @@ export class SignInFlows {
     if (this.current && (scope === undefined || hasScopes(this.current.scope, scope))) {
       return { link: await this.current.link, opened: false, owner: 'self' };
     }
+    const { url, log } = this.options;
     const store = await resolveStore(this.options.env, this.reporter());
-    const pending = await readPendingLogin(store.configDir, this.options.url);
-    if (pending) return { link: pending.authorizationUrl, opened: false, owner: 'other', pid: pending.pid };
+    const since = new Date().toISOString();
+    const deadline = Date.now() + START_WAIT_MS;
+    let waited = false;
+    for (;;) {
+      const pending = await readPendingLogin(store.configDir, url);
+      if (pending) return { link: pending.authorizationUrl, opened: false, owner: 'other', pid: pending.pid };
+      const { loginHolder } = await import('../auth/login.js');
+      const holder = await loginHolder(store.configDir, url);
+      if (holder === null) {
+        // The process we waited for finished: its sign-in may be the one we need.
+        if (waited && (await signedInSince(store, url, since, scope))) return { opened: false, owner: 'other', signedIn: true };
+        const own = await this.startOwn(store, scope, open);
+        if (own) return own;
+      } else {
+        if (Date.now() >= deadline) {
+          log.info(`another conduit-mcp process${holder.pid ? ` (pid ${holder.pid})` : ''} is still preparing its sign-in to ${url} after ${START_WAIT_MS / 1000} s; no sign-in page yet`);
+          return { opened: false, owner: 'other', ...(holder.pid ? { pid: holder.pid } : {}), waitedMs: START_WAIT_MS };
+        }
+        if (!waited) log.info(`another conduit-mcp process${holder.pid ? ` (pid ${holder.pid})` : ''} is starting a sign-in to ${url}; waiting for its sign-in page`);
+        waited = true;
+      }
+      await sleep(POLL_MS);
+    }
+  }
 
-    const started = this.begin(store, scope);
+  /** This process's own flow, if it gets the login lock (undefined: another process took it first). */
+  private async startOwn(store: ResolvedStore, scope: string | undefined, open: boolean): Promise<SignInStart | undefined> {
     try {
-      const link = await started;
+      const link = await this.begin(store, scope);
       if (!open) return { link, opened: false, owner: 'self' };
       const { openBrowser } = await import('../auth/browser.js');
       const result = await openBrowser(link, this.options.env);
@@ -79,14 +120,8 @@ export class SignInFlows {
       return { link, opened: result.opened, owner: 'self' };
     } catch (error) {
       const { LockTimeoutError } = await import('../credentials/lock.js');
-      if (!(error instanceof LockTimeoutError)) return { opened: false, owner: 'self', error: describeError(error) };
-      // Another process took the lock a moment ago and is still discovering the server.
-      for (let waited = 0; waited < PUBLISH_WAIT_MS; waited += 200) {
-        const published = await readPendingLogin(store.configDir, this.options.url);
-        if (published) return { link: published.authorizationUrl, opened: false, owner: 'other', pid: published.pid };
-        await sleep(200);
-      }
-      return { opened: false, owner: 'other' };
+      if (error instanceof LockTimeoutError) return undefined;
+      return { opened: false, owner: 'self', error: describeError(error) };
     }
   }
 
@@ -132,4 +167,16 @@ export class SignInFlows {
     const { log } = this.options;
     return { info: (message) => log.info(message.trim().replace(/\s*\n\s*/g, ' ')), warn: (message) => log.warn(message), debug: (message) => log.debug(message) };
   }
+}
+
+/** Whether the store holds a login obtained since `since` that grants `scope`. */
+async function signedInSince(
+  store: ResolvedStore,
+  url: string,
+  since: string,
+  scope: string | undefined,
+): Promise<boolean> {
+  const { hasScopes } = await import('../auth/scopes.js');
+  const current = await store.store.get(url).catch(() => null);
+  return current?.kind === 'oauth' && current.obtainedAt >= since && hasScopes(current.scope, scope);
 }

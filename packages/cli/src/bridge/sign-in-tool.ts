@@ -94,12 +94,17 @@ export function signInAnswer(start: SignInStart, url: string, login: string, sco
   if (start.error !== undefined) {
     return { isError: true, text: `Could not start the sign-in to ${url}: ${start.error} Run \`${login}\` in a terminal for details, or check the address with \`conduit-mcp doctor --url ${url}\`.` };
   }
+  if (start.signedIn) {
+    return { isError: false, text: `Another conduit-mcp process just completed a sign-in to ${url}. Conduit's tools ${scope ? 'accept writes' : 'appear here by themselves'} within a few seconds; nothing needs restarting.` };
+  }
   if (start.link === undefined) {
+    const who = `Another conduit-mcp process${start.pid ? ` (pid ${start.pid})` : ''}`;
     return {
       isError: false,
       text:
-        `Another conduit-mcp process is already signing in to ${url}. Finish that sign-in in the browser window it opened: Conduit's tools appear here as soon as it is complete. ` +
-        `If that window is gone, call ${SIGN_IN_TOOL} again in a few minutes, or run \`${login}\` in a terminal.`,
+        `${who} began signing in to ${url} and has not produced a sign-in page within ${Math.round((start.waitedMs ?? 0) / 1000)} s: it is still contacting the server (the server is slow to answer, or this computer is busy). ` +
+        `Call ${SIGN_IN_TOOL} again in a minute: it gives that sign-in's link, or starts a new sign-in if that process has given up. ` +
+        `If this keeps happening, run \`${login}\` in a terminal: it waits for that process to finish or give up, then signs you in.`,
     };
   }
   const local = 'The sign-in ends on a local address (127.0.0.1) that only this computer can reach: open the link in a browser on this computer.';

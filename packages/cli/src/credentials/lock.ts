@@ -73,6 +73,21 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   }
 }
 
+/**
+ * The holder of the lock at `path` while a live process holds it, else null (no lock, or one whose
+ * holder is gone or stopped refreshing it for `staleMs`: the next `withFileLock` takes that over).
+ * A lock still being written names no holder yet (`{}`).
+ */
+export async function liveHolder(path: string, staleMs: number): Promise<Partial<LockHolder> | null> {
+  try {
+    await stat(path);
+  } catch {
+    return null;
+  }
+  const holder = await readHolder(path);
+  return (await isStale(path, holder, staleMs)) ? null : (holder ?? {});
+}
+
 async function tryCreate(path: string): Promise<boolean> {
   try {
     const handle = await open(path, 'wx', 0o600);

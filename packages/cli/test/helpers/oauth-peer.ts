@@ -46,6 +46,8 @@ export interface Peer {
   revokeGrantOf(token: string): void;
   /** While set, refresh responses wait for it. */
   holdRefreshes(): () => void;
+  /** While set, client registrations (counted on arrival) wait for it: a slow sign-in start. */
+  holdRegistrations(): () => void;
   isActive(accessToken: string): boolean;
   close(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
   const refreshTokens = new Map<string, Grant & { used: boolean }>();
   const revokedFamilies = new Set<string>();
   let hold: Promise<void> | null = null;
+  let registrationHold: Promise<void> | null = null;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -99,6 +102,14 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
       hold = new Promise<void>((resolve) => (release = resolve));
       return () => {
         hold = null;
+        release();
+      };
+    },
+    holdRegistrations() {
+      let release!: () => void;
+      registrationHold = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        registrationHold = null;
         release();
       };
     },
@@ -145,6 +156,7 @@ export async function startPeer(options: PeerOptions = {}): Promise<Peer> {
     if (path === '/oauth/register' && req.method === 'POST' && opts.dcr) {
       const body = JSON.parse(await readBody(req)) as { redirect_uris?: string[] };
       peer.counts.register += 1;
+      if (registrationHold) await registrationHold;
       const clientId = `client_${randomBytes(6).toString('hex')}`;
       clients.set(clientId, { redirectUris: body.redirect_uris ?? [] });
       return json(res, 201, { client_id: clientId, redirect_uris: body.redirect_uris, token_endpoint_auth_method: 'none' });
