@@ -1,16 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../src/bridge/http.js';
 import { proxyFor } from '../src/bridge/proxy.js';
 import { connectBridge, startPeer, type Peer } from './bridge-harness.js';
+import { makeLocalhostCert, type LocalhostCert } from './helpers/localhost-cert.js';
 
 // Proxies and private CAs, the two things corporate networks put between the bridge and the server.
 const TOKEN = 'peer-token-1';
@@ -18,9 +15,7 @@ let peer: Peer;
 let proxy: Server;
 const tunnels: string[] = [];
 const proxyAuthorizations: Array<string | undefined> = [];
-let dir: string;
-let tlsKey: string;
-let tlsCert: string;
+let localhostCert: LocalhostCert;
 
 function listen(server: { listen(port: number, host: string, cb: () => void): unknown; address(): AddressInfo | string | null }): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -33,13 +28,7 @@ beforeAll(async () => {
   proxy = createHttpServer((_req, res) => res.writeHead(405).end());
   proxy.on('connect', tunnel);
   await listen(proxy);
-  dir = mkdtempSync(join(tmpdir(), 'conduit-bridge-tls-'));
-  tlsKey = join(dir, 'key.pem');
-  tlsCert = join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', tlsKey, '-out', tlsCert,
-  ], { stdio: 'ignore' });
+  localhostCert = makeLocalhostCert('conduit-bridge-tls');
 });
 
 function tunnel(req: IncomingMessage, client: Socket, head: Buffer): void {
@@ -65,7 +54,7 @@ function tunnel(req: IncomingMessage, client: Socket, head: Buffer): void {
 
 /** TLS with the self-signed certificate in front of the peer, as a corporate reverse proxy would terminate it. */
 async function tlsFront(): Promise<{ port: number; close: () => void }> {
-  const tls = createTlsServer({ key: readFileSync(tlsKey), cert: readFileSync(tlsCert) }, (socket) => {
+  const tls = createTlsServer({ key: localhostCert.key, cert: localhostCert.cert }, (socket) => {
     const upstream = connect(peer.port, '127.0.0.1');
     socket.pipe(upstream).pipe(socket);
     upstream.on('error', () => socket.destroy());
@@ -78,7 +67,7 @@ async function tlsFront(): Promise<{ port: number; close: () => void }> {
 afterAll(async () => {
   proxy?.close();
   await peer?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  localhostCert?.remove();
 });
 
 describe('proxies', { timeout: 30_000 }, () => {
@@ -97,7 +86,7 @@ describe('proxies', { timeout: 30_000 }, () => {
     tunnels.length = 0;
     proxyAuthorizations.length = 0;
     try {
-      const bridge = await connectBridge(['--url', `https://localhost:${front.port}/mcp`], { CONDUIT_API_TOKEN: TOKEN, HTTPS_PROXY: proxyUrl, NODE_EXTRA_CA_CERTS: tlsCert });
+      const bridge = await connectBridge(['--url', `https://localhost:${front.port}/mcp`], { CONDUIT_API_TOKEN: TOKEN, HTTPS_PROXY: proxyUrl, NODE_EXTRA_CA_CERTS: localhostCert.certFile });
       expect((await bridge.client.listTools()).tools.length).toBeGreaterThan(0);
       await bridge.close();
       expect(tunnels).toContain(`localhost:${front.port}`);
@@ -112,12 +101,12 @@ describe('proxies', { timeout: 30_000 }, () => {
   });
 
   it('speaks TLS to an https:// proxy (its certificate checked like any other)', async () => {
-    const secureProxy = createHttpsServer({ key: readFileSync(tlsKey), cert: readFileSync(tlsCert) }, (_req, res) => res.writeHead(405).end());
+    const secureProxy = createHttpsServer({ key: localhostCert.key, cert: localhostCert.cert }, (_req, res) => res.writeHead(405).end());
     secureProxy.on('connect', tunnel);
     const port = await listen(secureProxy);
     tunnels.length = 0;
     try {
-      const bridge = await connectBridge(['--url', peer.mcpUrl], { CONDUIT_API_TOKEN: TOKEN, HTTP_PROXY: `https://localhost:${port}`, NODE_EXTRA_CA_CERTS: tlsCert });
+      const bridge = await connectBridge(['--url', peer.mcpUrl], { CONDUIT_API_TOKEN: TOKEN, HTTP_PROXY: `https://localhost:${port}`, NODE_EXTRA_CA_CERTS: localhostCert.certFile });
       expect((await bridge.client.listTools()).tools.length).toBeGreaterThan(0);
       await bridge.close();
       expect(tunnels).toContain(`127.0.0.1:${peer.port}`);
@@ -208,7 +197,7 @@ describe('TLS with a private CA', { timeout: 30_000 }, () => {
       expect((refused as McpError).message).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
       expect((refused as McpError).message).toContain('NODE_EXTRA_CA_CERTS');
 
-      const bridge = await connectBridge(['--url', url], { CONDUIT_API_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: tlsCert });
+      const bridge = await connectBridge(['--url', url], { CONDUIT_API_TOKEN: TOKEN, NODE_EXTRA_CA_CERTS: localhostCert.certFile });
       expect((await bridge.client.listTools()).tools.length).toBeGreaterThan(0);
       await bridge.close();
     } finally {

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectBridge } from './bridge-harness.js';
 import { cliEnv, runCli, tempDir } from './helpers/cli.js';
+import { makeLocalhostCert, type LocalhostCert } from './helpers/localhost-cert.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
 // Every request the CLI makes besides the bridge's MCP traffic — OAuth discovery, registration, the
@@ -20,9 +19,7 @@ let proxyUrl: string;
 const connects: string[] = [];
 const requests: string[] = [];
 let configDir: string;
-let certDir: string;
-let tlsCert: string;
-let tlsKey: string;
+let localhostCert: LocalhostCert;
 
 beforeAll(async () => {
   peer = await startPeer();
@@ -31,18 +28,12 @@ beforeAll(async () => {
   proxy.on('connect', tunnel);
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  certDir = mkdtempSync(join(tmpdir(), 'conduit-proxy-tls-'));
-  tlsKey = join(certDir, 'key.pem');
-  tlsCert = join(certDir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', tlsKey, '-out', tlsCert,
-  ], { stdio: 'ignore' });
+  localhostCert = makeLocalhostCert('conduit-proxy-tls');
 });
 afterAll(async () => {
   proxy?.close();
   await peer?.close();
-  rmSync(certDir, { recursive: true, force: true });
+  localhostCert?.remove();
 });
 beforeEach(() => {
   configDir = tempDir();
@@ -155,7 +146,7 @@ describe('the CLI through HTTP(S)_PROXY', { timeout: 60_000 }, () => {
   });
 
   it('tunnels https through HTTPS_PROXY and checks the certificate behind it (NODE_EXTRA_CA_CERTS)', async () => {
-    const front = createTlsServer({ key: readFileSync(tlsKey), cert: readFileSync(tlsCert) }, (socket) => {
+    const front = createTlsServer({ key: localhostCert.key, cert: localhostCert.cert }, (socket) => {
       const upstream = connect(Number(new URL(peer.mcpUrl).port), '127.0.0.1');
       socket.pipe(upstream).pipe(socket);
       upstream.on('error', () => socket.destroy());
@@ -164,7 +155,7 @@ describe('the CLI through HTTP(S)_PROXY', { timeout: 60_000 }, () => {
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
     const url = `https://localhost:${(front.address() as AddressInfo).port}/mcp`;
     try {
-      const login = await runCli(['login', '--url', url, '--token-stdin'], env({ HTTPS_PROXY: proxyUrl }, { NODE_EXTRA_CA_CERTS: tlsCert }), 'capi_proxy_token\n');
+      const login = await runCli(['login', '--url', url, '--token-stdin'], env({ HTTPS_PROXY: proxyUrl }, { NODE_EXTRA_CA_CERTS: localhostCert.certFile }), 'capi_proxy_token\n');
       expect(login.code, login.stderr).toBe(0);
       expect(connects).toContain(`localhost:${(front.address() as AddressInfo).port}`);
       expect(requests.every((line) => line === '(not plain http)')).toBe(true);
