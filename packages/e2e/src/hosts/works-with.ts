@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 /**
  * docs/works-with.md: one section per host, written by that host's e2e test from what it saw.
  * A run whose results differ from the committed page rewrites the section and fails, so the page
- * never claims what the suite did not see: commit the rewritten page (and review its diff).
+ * never claims what the suite did not see: commit the rewritten page (and review its diff). A test
+ * records its section only when every row ran: a machine without Chromium skips the browser rows
+ * and leaves the page as it is.
  */
 
 export const WORKS_WITH_PAGE = fileURLToPath(new URL('../../../../docs/works-with.md', import.meta.url));
