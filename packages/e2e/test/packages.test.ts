@@ -73,8 +73,10 @@ beforeAll(() => {
 
 afterAll(async () => {
   if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server!.once('exit', resolve));
+    // npx runs the server as its child: signal the whole process group, or the server outlives the test.
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    process.kill(-server.pid!, 'SIGTERM');
+    await exited;
   }
   rmSync(work, { recursive: true, force: true });
 });
@@ -129,7 +131,7 @@ describe('the packed packages', () => {
 
   it('npx conduit-mcp-server serve --demo, then a tool call through npx conduit-mcp on stdio', async () => {
     const dataDir = join(work, 'data');
-    server = spawn('npx', ['--no-install', 'conduit-mcp-server', 'serve', '--demo', '--port', '0', '--data-dir', dataDir], { cwd: app, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn('npx', ['--no-install', 'conduit-mcp-server', 'serve', '--demo', '--port', '0', '--data-dir', dataDir], { cwd: app, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const started = new Promise<{ url: string; token: string }>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
