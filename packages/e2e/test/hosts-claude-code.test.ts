@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
+import { signInInChromium } from '../src/hosts/browser-sign-in.js';
 import { CLAUDE_OFFLINE_ENV, claudeBinary, parseMcpList } from '../src/hosts/claude-code.js';
 import { startFakeModel, type FakeModel, type PlannedCall } from '../src/hosts/fake-model.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
@@ -100,18 +101,9 @@ async function signInLinkGiven(tool: string, from: number, timeoutMs: number): P
 
 /** Headless Chromium signs in as the demo user and grants acme-hotels on the page at `url`. */
 async function signInInBrowser(url: string): Promise<HostRun> {
-  const browser = await runHost(process.execPath, [join(SRC, 'chromium-browser.mjs'), url], {
-    env: { PATH: process.env.PATH ?? '', HOME: hosts.home, ...signInAs() },
-    cwd: hosts.home,
-    timeoutMs: 90_000,
-  });
+  const browser = await signInInChromium(url, { home: hosts.home, chromiumPath: chromium.path!, user: server.demoUser! });
   expect(browser.code, browser.stderr).toBe(0);
   return browser;
-}
-
-/** The environment chromium-browser.mjs needs to sign in as the demo user and grant acme-hotels. */
-function signInAs(): Record<string, string> {
-  return { CHROMIUM_PATH: chromium.path!, CONDUIT_E2E_EMAIL: server.demoUser!.email, CONDUIT_E2E_PASSWORD: server.demoUser!.password, CONDUIT_E2E_WORKSPACES: 'acme-hotels' };
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
+import { signInInChromium } from '../src/hosts/browser-sign-in.js';
 import { startFakeModel, type FakeModel } from '../src/hosts/fake-model.js';
 import { addGeminiServer, GEMINI_ENV, geminiScript, parseGeminiMcpList, writeGeminiSettings } from '../src/hosts/gemini-cli.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
@@ -184,18 +185,7 @@ describe('Gemini CLI', () => {
     const deadline = Date.now() + 30_000;
     while (!existsSync(urls) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     if (!existsSync(urls)) throw new Error(`the Gemini CLI never started its BROWSER:\n${run.output()}`);
-    const browser = await runHost(process.execPath, [join(SRC, 'chromium-browser.mjs'), readFileSync(urls, 'utf8').trim().split('\n')[0]!], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: hosts.home,
-        CHROMIUM_PATH: chromium.path!,
-        CONDUIT_E2E_EMAIL: server.demoUser!.email,
-        CONDUIT_E2E_PASSWORD: server.demoUser!.password,
-        CONDUIT_E2E_WORKSPACES: 'acme-hotels',
-      },
-      cwd: hosts.home,
-      timeoutMs: 90_000,
-    });
+    const browser = await signInInChromium(readFileSync(urls, 'utf8').trim().split('\n')[0]!, { home: hosts.home, chromiumPath: chromium.path!, user: server.demoUser! });
     expect(browser.code, browser.stderr).toBe(0);
     expect(browser.stdout).toContain('Authentication Successful');
     const done = expectSuccess(await run.finished, 'gemini -p');

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
+import { signInInChromium } from '../src/hosts/browser-sign-in.js';
 import { INSPECTOR_ENV, INSPECTOR_LAUNCHER, inspectorNode } from '../src/hosts/inspector.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
 import { expectTriageRequest } from '../src/hosts/prompt-request.js';
@@ -188,18 +189,7 @@ describe('MCP Inspector CLI', () => {
     if (!existsSync(urls)) throw new Error(`the Inspector never started its BROWSER:\n${run.output()}`);
     const url = readFileSync(urls, 'utf8').trim().split('\n')[0]!;
     expect(new URL(url).searchParams.get('redirect_uri')).toBe(callback);
-    const browser = await runHost(process.execPath, [join(SRC, 'chromium-browser.mjs'), url], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: hosts.home,
-        CHROMIUM_PATH: chromium.path!,
-        CONDUIT_E2E_EMAIL: server.demoUser!.email,
-        CONDUIT_E2E_PASSWORD: server.demoUser!.password,
-        CONDUIT_E2E_WORKSPACES: 'acme-hotels',
-      },
-      cwd: hosts.home,
-      timeoutMs: 90_000,
-    });
+    const browser = await signInInChromium(url, { home: hosts.home, chromiumPath: chromium.path!, user: server.demoUser! });
     expect(browser.code, browser.stderr).toBe(0);
     const done = await run.finished;
     expect(done.code, run.output()).toBe(0);
