@@ -75,6 +75,16 @@ for (const name of runs) {
     totals.passed += report.numPassedTests;
     totals.failed += report.numFailedTests;
     totals.skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+    // Name each failed test with its first error line: CI shows only the tail of the log, where
+    // "1 failed" alone cannot be acted on.
+    for (const file of report.testResults) {
+      for (const test of file.assertionResults.filter((result) => result.status === 'failed')) {
+        const lines = (test.failureMessages?.[0] ?? '').split('\n');
+        const where = lines.find((line) => /^\s+at /.test(line) && !line.includes('node_modules'))?.trim();
+        const why = [lines[0].slice(0, 300), where].filter(Boolean).join(' ');
+        failures.push(`${name}: FAILED ${relative(cwd, file.name)} > ${test.fullName}${why ? `: ${why}` : ''}`);
+      }
+    }
     // vitest also exits non-zero with every test passed: a file that failed to load, or an error
     // thrown outside any test. Name it here, or the closing line reads "0 failed" on a failed run.
     if (run.status !== 0 && report.numFailedTests === 0) {
