@@ -1,10 +1,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.js';
 import { SERVER_CLI } from './server-process.js';
 
 /**
@@ -15,18 +15,6 @@ import { SERVER_CLI } from './server-process.js';
  */
 
 const run = promisify(execFile);
-
-/** A port nobody listens on right now: the kernel picks one for a listener closed straight away. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The slice of pg's Pool a test needs (pg is the server's dependency, loaded from there). */
 export interface PgPool {

@@ -3,7 +3,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../src/server-process.js';
-import { BRIDGE_CLI, callOk, connectStdio, hostEnv, type BridgeSession, type ToolResult } from './bridge-helpers.js';
+import { BRIDGE_CLI, callOk, connectStdio, hostEnv, type BridgeSession } from './bridge-helpers.js';
+import { openDatabase } from './write-helpers.js';
 
 /**
  * The bridge against the real server with `--sessions` (Mcp-Session-Id, lost on restart) and
@@ -12,6 +13,7 @@ import { BRIDGE_CLI, callOk, connectStdio, hostEnv, type BridgeSession, type Too
 
 let sessions: ServerProcess;
 let limited: ServerProcess;
+let strict: ServerProcess;
 const open: BridgeSession[] = [];
 type Page<T> = { data: T[] };
 
@@ -40,17 +42,21 @@ async function exhaust(target: ServerProcess): Promise<void> {
 }
 
 beforeAll(async () => {
-  [sessions, limited] = await Promise.all([
+  [sessions, limited, strict] = await Promise.all([
     startServer({ demo: true, args: ['--sessions', '--rate-limit', '0'] }),
-    // 12 per minute: one more request every 5 s once the burst is spent, so the bridge's next call
-    // still meets the empty bucket on a busy machine (at 60 a minute a second's delay refilled it).
+    // 12 per minute: a token every 5 s once the burst is spent, so a read that met 429 is answered
+    // after a short wait.
     startServer({ demo: true, args: ['--rate-limit', '12'] }),
+    // 4 per minute, a token every 15 s: a bucket spent from full stays empty for ~15 s, however slow
+    // the machine. (4, not 1: the credential's own bucket, at the same limit, has to let through
+    // the bridge's initialize and tools/list and the exhausting client's initialize.)
+    startServer({ demo: true, args: ['--rate-limit', '4'] }),
   ]);
 }, 180_000);
 
 afterAll(async () => {
   await Promise.all(open.map((session) => session.close()));
-  for (const server of [sessions, limited]) {
+  for (const server of [sessions, limited, strict]) {
     await server?.stop();
     server?.cleanup();
   }
@@ -79,25 +85,37 @@ describe('sessions', () => {
 });
 
 describe('rate limits', () => {
-  it('a read that meets 429 waits Retry-After and succeeds; a write gets the error and is not sent', async () => {
+  it('a read that meets 429 waits Retry-After and succeeds', async () => {
     const session = await bridge(limited);
-    const { client } = session;
-    await client.listTools();
-    await exhaust(limited);
-    const contacts = await callOk<Page<unknown>>(client, 'list_contacts', { workspace_id: 'acme-hotels', limit: 1 });
-    expect(contacts.data).toHaveLength(1);
-    expect(session.stderr()).toMatch(/rate limited; waiting \d+ ms \(Retry-After\)/);
+    await session.client.listTools();
+    // The bucket refills a token at some point in the next 5 s, so a call right after exhausting it
+    // can still find one: try again until the bridge met the 429 (each try spends the bucket anew).
+    for (let attempt = 1; ; attempt++) {
+      const before = session.stderr().length;
+      await exhaust(limited);
+      const contacts = await callOk<Page<unknown>>(session.client, 'list_contacts', { workspace_id: 'acme-hotels', limit: 1 });
+      expect(contacts.data).toHaveLength(1);
+      if (/rate limited; waiting \d+ ms \(Retry-After\)/.test(session.stderr().slice(before))) return;
+      if (attempt === 3) throw new Error(`three reads after an exhausted bucket and the bridge never waited:\n${session.stderr().slice(-2000)}`);
+    }
+  });
 
-    const conversations = await callOk<Page<{ id: string; channel: string }>>(client, 'list_conversations', { workspace_id: 'acme-hotels', limit: 20 });
-    const conversation = conversations.data.find((c) => c.channel !== 'voice')!.id;
-    await exhaust(limited);
+  it('a write that meets 429 gets the error at once and is not sent', async () => {
+    const db = openDatabase(strict.dataDir);
+    const { id: conversation } = db
+      .prepare("SELECT c.id FROM conversations c JOIN workspaces w ON w.id = c.workspace_id WHERE w.slug = 'acme-hotels' AND c.channel <> 'voice' LIMIT 1")
+      .get() as { id: string };
+    const session = await bridge(strict);
+    await session.client.listTools();
+    await exhaust(strict);
     const body = `rate-limited send ${Date.now()}`;
-    const refused = await client.callTool({ name: 'send_conversation_message', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, body } }).catch((e: unknown) => e);
+    const refused = await session.client
+      .callTool({ name: 'send_conversation_message', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, body } })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(McpError);
     expect((refused as McpError).code).toBe(-32012);
     expect((refused as McpError).message).toMatch(/Rate limited by the server: retry after \d+ s/);
-    // Nothing was sent (this read may meet the limit too, and waits it out).
-    const thread = (await client.callTool({ name: 'list_conversation_messages', arguments: { workspace_id: 'acme-hotels', conversation_id: conversation, limit: 100 } })) as ToolResult;
-    expect(JSON.stringify(thread.structuredContent)).not.toContain(body);
+    expect(db.prepare('SELECT count(*) AS n FROM messages WHERE body = ?').get(body)).toEqual({ n: 0 });
+    db.close();
   });
 });

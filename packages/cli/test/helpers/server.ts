@@ -103,14 +103,26 @@ export function createToken(server: ServerProcess, args: string[] = []): { id: s
   return { id, token };
 }
 
-/** A port nothing listens on: bound once by the OS, then released. */
+/**
+ * A port nothing listens on, for `login --callback-port` and "server down" checks. Drawn below
+ * Linux's ephemeral range (32768–60999): a port the kernel hands out for `listen(0)` is also what
+ * it gives outgoing connections as their local port, so a concurrent test's client connection
+ * could take it before the CLI listens (EADDRINUSE).
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function serverEnv(): NodeJS.ProcessEnv {
