@@ -61,14 +61,17 @@ for (const name of runs) {
   const vitest = `${join(root, 'node_modules', '.bin', 'vitest')} run ${vitestArgs}${files}`;
   let command = name === 'server-postgres' ? `bash scripts/test-postgres.sh ${vitestArgs}` : vitest;
   let env = process.env;
+  let keyringHome;
   if (name === 'server-postgres') env = { ...process.env, PG_BIN: services.postgres.path };
   if (name === 'cli' && services.keychain.available) {
-    const home = mkdtempSync(join(tmpdir(), 'conduit-keyring-'));
-    env = { ...process.env, HOME: home, CONDUIT_TEST_KEYCHAIN: '1' };
+    keyringHome = mkdtempSync(join(tmpdir(), 'conduit-keyring-'));
+    env = { ...process.env, HOME: keyringHome, CONDUIT_TEST_KEYCHAIN: '1' };
     command = `dbus-run-session -- sh -c 'echo test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec ${vitest}'`;
   }
   process.stdout.write(`\n== ${title} on Node ${process.version}\n`);
   const run = spawnSync('sh', ['-c', command], { cwd, env, stdio: 'inherit' });
+  // The keyring's HOME holds only this run's throwaway keychain.
+  if (keyringHome) rmSync(keyringHome, { recursive: true, force: true });
   if (run.status !== 0) failedRun = true;
   if (existsSync(output)) {
     const report = JSON.parse(readFileSync(output, 'utf8'));

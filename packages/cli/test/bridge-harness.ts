@@ -1,15 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** No stored credentials: bridges use CONDUIT_API_TOKEN, --header, or nothing. */
 const emptyConfigDir = mkdtempSync(join(tmpdir(), 'conduit-bridge-config-'));
+// Registered while the test file imports this module: its first afterAll, so (hooks run as a stack)
+// its last, after the file has closed its bridges.
+afterAll(() => rmSync(emptyConfigDir, { recursive: true, force: true, maxRetries: 5 }));
 
 /** The built CLI, as `npx conduit-mcp` runs it (CONDUIT_BRIDGE_BIN points elsewhere while developing). */
 export function bridgeBin(): string {

@@ -1,15 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 const packageDir = join(import.meta.dirname, '..', '..');
 export const CLI = join(packageDir, 'dist', 'cli.js');
 export const TEST_BROWSER = join(import.meta.dirname, 'browser.mjs');
 
+const tempDirs: string[] = [];
+
+/** A fresh directory under the system temp dir, removed when the test file that made it is done. */
 export function tempDir(prefix = 'conduit-cli-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
+
+// Registered while the test file imports this module, so it is the file's first afterAll and (hooks
+// run as a stack) its last: the servers and CLIs a file stops in its own afterAll are gone by then.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+});
 
 /** The environment for a CLI process: a private file store, the test browser, no inherited CONDUIT_* settings. */
 export function cliEnv(configDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
