@@ -28,7 +28,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-describe('serve --demo on disk', () => {
+// Each server start seeds the demo (up to 15 s measured on a busy 2-core machine; the second test
+// starts two in a row, up to 28 s): more than the 60 s default leaves on a slower machine.
+describe('serve --demo on disk', { timeout: 180_000 }, () => {
   it('creates its data directory 0700 and the database, its -wal and its -shm 0600, and warns about nothing', async () => {
     const dataDir = join(root, 'fresh', 'data');
     const server = await startServer({ demo: true, dataDir });

@@ -47,7 +47,9 @@ async function rowCounts(): Promise<string> {
   return JSON.stringify(counts);
 }
 
-describe('fuzzing POST /v1/mcp', () => {
+// Hundreds of requests per property: up to 16 s measured on a busy 2-core machine, too close to
+// the 30 s default on a slower one.
+describe('fuzzing POST /v1/mcp', { timeout: 120_000 }, () => {
   it('answers arbitrary bytes and arbitrary JSON with a well-formed error', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string({ maxLength: 2000 }), fc.json({ maxDepth: 6 }), fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v))), async (body) => {

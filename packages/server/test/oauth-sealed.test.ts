@@ -79,7 +79,9 @@ describe('a copy of the database', () => {
     const real = await fetch(authorizeUrl(f.server, { client: attacker }), { headers: { cookie: signCookie('conduit_oauth_session', sessionCookie, key) }, redirect: 'manual' });
     const realNext = await fetch(new URL(real.headers.get('location')!, f.server.url), { headers: { cookie: real.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') } });
     expect(await realNext.text()).toContain('Allow access to Conduit?');
-  });
+    // Two authorization requests per id-like string in the dump (hundreds): up to 22 s measured on
+    // a busy 2-core machine, too close to the 30 s default on a slower one.
+  }, 120_000);
 
   it('stores every OAuth row sealed under its id: it opens with the id it was stored under and no other', async () => {
     const rows = await f.t.store.db.selectFrom('oauth_models').select(['model', 'id_hash', 'payload']).execute();
