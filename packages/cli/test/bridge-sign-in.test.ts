@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,6 +15,7 @@ import { KeychainStore } from '../src/credentials/keychain-store.js';
 import { connectBridge, startPeer as startSessionPeer, type BridgeClient } from './bridge-harness.js';
 import { cliEnv, runCli, spawnCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
+import { freePort } from './helpers/server.js';
 
 // The bridge's first run and the ways a sign-in ends, end to end: the bridge as a child process
 // driven by the SDK client over stdio, a real OAuth server + MCP endpoint on loopback, and other
@@ -106,15 +106,6 @@ function setTokenEndpoint(configDir: string, endpoint: string): string {
   stored.authorizationServer.metadata.token_endpoint = endpoint;
   writeFileSync(credentialFile(configDir), JSON.stringify(stored));
   return previous;
-}
-
-/** A TCP port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe.each(stores)('first run with the %s store', (store) => {
@@ -340,7 +331,7 @@ describe('when a sign-in ends mid-session', () => {
     expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
 
     peer.revokeGrantOf(storedAccessToken(configDir));
-    const tokenEndpoint = setTokenEndpoint(configDir, `http://127.0.0.1:${await closedPort()}/oauth/token`);
+    const tokenEndpoint = setTokenEndpoint(configDir, `http://127.0.0.1:${await freePort()}/oauth/token`);
     const failed = await bridge.client.callTool({ name: 'list_workspaces', arguments: {} }).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(McpError);
     expect((failed as McpError).code).toBe(-32011);
@@ -360,7 +351,7 @@ describe('when a sign-in ends mid-session', () => {
       const configDir = tempDir();
       const login = await runCli(['login', '--url', shortLived.mcpUrl], cliEnv(configDir));
       expect(login.code, login.stderr).toBe(0);
-      setTokenEndpoint(configDir, `http://127.0.0.1:${await closedPort()}/oauth/token`);
+      setTokenEndpoint(configDir, `http://127.0.0.1:${await freePort()}/oauth/token`);
       await new Promise((resolve) => setTimeout(resolve, 2_100)); // the access token is expired everywhere now
       // Like a server that cannot be reached: initialize fails with the reason (nothing to sign in for).
       const failed = await connectBridge(['--url', shortLived.mcpUrl], storeEnv('file', configDir)).catch((error: unknown) => error);

@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectBridge, startPeer, type BridgeClient, type Peer } from './bridge-harness.js';
+import { freePort } from './helpers/server.js';
 
 // The MCP SDK client → stdio → the bridge process → HTTP → a real SDK server with sessions.
 const TOKEN = 'peer-token-1';
@@ -30,7 +31,9 @@ function text(result: Awaited<ReturnType<BridgeClient['client']['callTool']>>): 
 }
 
 beforeAll(async () => {
-  peer = await startPeer();
+  // Restarted on the same port mid-test: a port from below the ephemeral range, which no outgoing
+  // connection can take while the peer is down (see freePort).
+  peer = await startPeer(await freePort());
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));

@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
+import { freePort } from '../src/free-port.js';
 import { signInInChromium } from '../src/hosts/browser-sign-in.js';
 import { INSPECTOR_ENV, INSPECTOR_LAUNCHER, inspectorNode } from '../src/hosts/inspector.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';
@@ -90,15 +90,6 @@ async function listAndGetPrompts(target: string[]): Promise<number> {
   return prompts.length;
 }
 
-/** A port that was free a moment ago, for the Inspector's OAuth redirect listener (it takes no port 0). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 beforeAll(async () => {
   [server, hosts, node] = await Promise.all([startServer({ demo: true }), startOfflineHosts('conduit-inspector-home'), inspectorNode()]);
   const client = new Client({ name: 'e2e', version: '1.0.0' });
@@ -174,6 +165,7 @@ describe('MCP Inspector CLI', () => {
 
   it.skipIf(!chromium.available)('HTTP with its OAuth sign-in: registers, the browser signs in and consents, then a tool call', async () => {
     const urls = join(hosts.home, 'opened-urls.txt');
+    // The Inspector's OAuth redirect listener takes no port 0.
     const callback = `http://127.0.0.1:${await freePort()}/oauth/callback`;
     // Without a terminal the Inspector only signs in when told it may open a browser: BROWSER
     // records the URL, and this test opens it in headless Chromium.

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,6 +14,7 @@ import { connectRedis } from '../src/limits/redis-connection.js';
 import { createDatabaseBuckets } from '../src/limits/token-bucket.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
 import { describeBucketStore } from './bucket-store-contract.js';
+import { freePort } from './free-port.js';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
 import { authorizeUrl, Browser, concurrentWrongPasswords, createUser, PASSWORD as USER_PASSWORD, register } from './oauth-helpers.js';
 
@@ -27,17 +27,6 @@ const REDIS_BIN = useService('redis', import.meta.url).path;
 
 const PASSWORD = 'redis-test-pw-5b1e';
 const silent = pino({ level: 'silent' });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface RedisServer {
   url: string;
