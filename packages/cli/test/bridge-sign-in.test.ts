@@ -27,6 +27,12 @@ const stores = underKeyring ? (['file', 'keychain'] as const) : (['file'] as con
 
 let peer: Peer;
 const open: BridgeClient[] = [];
+/**
+ * How long to wait for what another process did to show in a bridge (its store watcher looks every
+ * 2 s, then reads the store, a keychain over D-Bus here, and lists the server's tools) or for a
+ * process to get somewhere: seconds when idle, several times that on a busy 2-core machine.
+ */
+const SEEN_MS = 30_000;
 
 beforeAll(async () => {
   peer = await startPeer();
@@ -87,7 +93,7 @@ function linkIn(message: string): string {
 async function waitingOrAnswered(bridge: BridgeClient, answer: Promise<unknown>): Promise<void> {
   let answered = false;
   void answer.finally(() => (answered = true));
-  await expect.poll(() => answered || /is starting a sign-in to \S+; waiting for its sign-in page/.test(bridge.stderr()), { timeout: 15_000, interval: 100 }).toBe(true);
+  await expect.poll(() => answered || /is starting a sign-in to \S+; waiting for its sign-in page/.test(bridge.stderr()), { timeout: SEEN_MS, interval: 100 }).toBe(true);
 }
 
 function credentialFile(configDir: string): string {
@@ -132,7 +138,7 @@ describe.each(stores)('first run with the %s store', (store) => {
     expect(text(call)).toContain('list_workspaces was not sent to the server. Call conduit_sign_in to sign in');
 
     await loginInTerminal(store, configDir);
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
     expect(await names(client)).toEqual(['list_workspaces', 'send_note']);
     const workspaces = await client.callTool({ name: 'list_workspaces', arguments: {} });
     expect(workspaces.structuredContent).toEqual({ data: peer.options.workspaces });
@@ -145,7 +151,7 @@ describe.each(stores)('first run with the %s store', (store) => {
     const bridge = await host(storeEnv(store, configDir));
     expect(await names(bridge.client)).toEqual(['conduit_sign_in']);
     await loginInTerminal(store, configDir, ['--token-stdin'], `capi_first_run_${store}`);
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
     expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
   });
 });
@@ -163,7 +169,7 @@ describe('signing in from the host', () => {
     expect(bridge.changes()).toBe(0);
 
     await completeInBrowser(linkIn(text(answer)));
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
     expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
     const done = await bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
     expect(text(done)).toContain('You are signed in to Conduit');
@@ -177,7 +183,7 @@ describe('signing in from the host', () => {
     const start = { ...peer.counts };
     const env = { ...storeEnv('file', configDir), BROWSER: `${process.execPath} ${TEST_BROWSER}`, TEST_BROWSER_MODE: 'follow', TEST_BROWSER_LOG: log };
     const [first, second] = await Promise.all([host(env), host(env)]);
-    await expect.poll(() => first!.changes() + second!.changes(), { timeout: 15_000, interval: 100 }).toBe(2);
+    await expect.poll(() => first!.changes() + second!.changes(), { timeout: SEEN_MS, interval: 100 }).toBe(2);
     expect(await names(first!.client)).toEqual(['list_workspaces', 'send_note']);
     expect(await names(second!.client)).toEqual(['list_workspaces', 'send_note']);
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
@@ -193,7 +199,7 @@ describe('signing in from the host', () => {
     const start = { ...peer.counts };
     // The first bridge opens a browser by itself, where the user has not acted yet.
     const first = await host({ ...storeEnv('file', configDir), BROWSER: `${process.execPath} ${TEST_BROWSER}`, TEST_BROWSER_MODE: 'ignore', TEST_BROWSER_LOG: log });
-    await expect.poll(() => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length, { timeout: 15_000, interval: 100 }).toBe(1);
+    await expect.poll(() => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length, { timeout: SEEN_MS, interval: 100 }).toBe(1);
     const second = await host(storeEnv('file', configDir));
     const answer = await second.client.callTool({ name: 'conduit_sign_in', arguments: {} });
     expect(text(answer)).toMatch(/^A sign-in to http:\S+ is already in progress in another conduit-mcp process \(pid \d+\)\. Finish it by opening this link:\n\n/);
@@ -203,7 +209,7 @@ describe('signing in from the host', () => {
     expect(linkIn(terminal.stderr().split('To finish that sign-in')[1]!)).toBe(link);
 
     await completeInBrowser(link);
-    await expect.poll(() => first.changes() + second.changes(), { timeout: 10_000, interval: 100 }).toBe(2);
+    await expect.poll(() => first.changes() + second.changes(), { timeout: SEEN_MS, interval: 100 }).toBe(2);
     const result = await terminal.done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('Signed in by another conduit-mcp process');
@@ -220,7 +226,7 @@ describe('signing in from the host', () => {
     const release = peer.holdRegistrations();
     try {
       const terminal = spawnCli(['login', '--url', peer.mcpUrl], cliEnv(configDir, { TEST_BROWSER_MODE: 'ignore' }));
-      await expect.poll(() => peer.counts.register - start.register, { timeout: 15_000, interval: 50 }).toBe(1);
+      await expect.poll(() => peer.counts.register - start.register, { timeout: SEEN_MS, interval: 50 }).toBe(1);
       const bridge = await host(storeEnv('file', configDir));
       const answer = bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
       await waitingOrAnswered(bridge, answer);
@@ -234,7 +240,7 @@ describe('signing in from the host', () => {
 
       // The terminal's login completes it: its page sends the user back to the terminal.
       await completeInBrowser(linkIn(reply), 'You are signed in. You can close this tab and return to the terminal.');
-      await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+      await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
       const result = await terminal.done;
       expect(result.code, result.stderr).toBe(0);
       expect(peer.counts.register - start.register).toBe(1);
@@ -250,7 +256,7 @@ describe('signing in from the host', () => {
     const release = peer.holdRegistrations();
     try {
       const terminal = spawnCli(['login', '--url', peer.mcpUrl], cliEnv(configDir, { TEST_BROWSER_MODE: 'ignore' }));
-      await expect.poll(() => peer.counts.register - start.register, { timeout: 15_000, interval: 50 }).toBe(1);
+      await expect.poll(() => peer.counts.register - start.register, { timeout: SEEN_MS, interval: 50 }).toBe(1);
       const bridge = await host(storeEnv('file', configDir));
       const answer = bridge.client.callTool({ name: 'conduit_sign_in', arguments: {} });
       await waitingOrAnswered(bridge, answer);
@@ -262,7 +268,7 @@ describe('signing in from the host', () => {
       expect(reply).toMatch(/^To sign in to Conduit \(http:\/\/127\.0\.0\.1:\d+\/mcp\), open this link in a browser:\n\n/);
 
       await completeInBrowser(linkIn(reply));
-      await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+      await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
       expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
       expect(peer.counts.register - start.register).toBe(2);
       expect(peer.counts.authorize - start.authorize).toBe(1);
@@ -294,7 +300,7 @@ describe('signing in from the host', () => {
     expect(elicited[0]).toMatchObject({ mode: 'url', message: expect.stringContaining('Sign in to Conduit') });
     expect(elicited[0]!.url).toBe(required[0]!.url); // one sign-in in progress, whoever asks
     await completeInBrowser(elicited[0]!.url!);
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(1);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
     expect(bridge.completed.sort()).toEqual([required[0]!.elicitationId, elicited[0]!.elicitationId!].sort());
     expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
   });
@@ -319,7 +325,7 @@ describe('when a sign-in ends mid-session', () => {
     await expect(bridge.client.ping()).resolves.toEqual({});
 
     await loginInTerminal('file', configDir);
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(2);
     expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
     expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
   });
@@ -381,7 +387,7 @@ describe('when a sign-in ends mid-session', () => {
 
     peer.apiTokens.add('capi_replacement');
     await loginInTerminal('file', configDir, ['--token-stdin'], 'capi_replacement');
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(2);
     expect((await bridge.client.callTool({ name: 'list_workspaces', arguments: {} })).isError).toBeFalsy();
   });
 
@@ -410,7 +416,7 @@ describe('when a sign-in ends mid-session', () => {
     const link = linkIn(text(answer));
     expect(new URL(link).searchParams.get('scope')).toBe('mcp:read offline_access mcp:write');
     await completeInBrowser(link);
-    await expect.poll(bridge.changes, { timeout: 10_000, interval: 100 }).toBe(2);
+    await expect.poll(bridge.changes, { timeout: SEEN_MS, interval: 100 }).toBe(2);
     expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
     expect(peer.notes).toEqual([]);
     expect(text(await bridge.client.callTool({ name: 'send_note', arguments: { body: 'now allowed' } }))).toBe('delivered: now allowed');
@@ -433,7 +439,7 @@ describe('policies once signed in', () => {
       expect(await names(bridge.client)).toEqual(['conduit_sign_in']);
       const login = await runCli(['login', '--url', sessionPeer.mcpUrl, '--token-stdin'], cliEnv(configDir), 'peer-token-1');
       expect(login.code, login.stderr).toBe(0);
-      await expect.poll(() => changes, { timeout: 10_000, interval: 100 }).toBe(1);
+      await expect.poll(() => changes, { timeout: SEEN_MS, interval: 100 }).toBe(1);
       const tools = (await bridge.client.listTools()).tools;
       expect(tools.map((t) => t.name)).toEqual(['list_workspaces', 'get_thing']);
       expect(tools.find((t) => t.name === 'get_thing')!.inputSchema.required).toEqual(['thing_id']);

@@ -22,7 +22,8 @@ async function bridge(args: string[] = [], env: Record<string, string | undefine
   open.push(connected);
   // The SDK client does not wait for its `initialized` notification to be delivered; tests that
   // change the peer's behaviour next must not catch that notification instead of their call.
-  await expect.poll(initializedCount).toBe(before + 1);
+  // (expect.poll's default of 1 s is too short for a stdio hop and an HTTP request on a busy machine.)
+  await expect.poll(initializedCount, { timeout: 15_000, interval: 50 }).toBe(before + 1);
   return connected;
 }
 
@@ -98,7 +99,7 @@ describe('the relay', { timeout: 30_000 }, () => {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void received.push(n.params.data));
     // The bridge opens the GET stream right after initialized; notify until the stream carries it.
     await expect
-      .poll(async () => (await peer.admin('notify', { data: 'hello from the server' }), received.length), { timeout: 5_000, interval: 100 })
+      .poll(async () => (await peer.admin('notify', { data: 'hello from the server' }), received.length), { timeout: 15_000, interval: 100 })
       .toBeGreaterThan(0);
     expect(received[0]).toBe('hello from the server');
   });
