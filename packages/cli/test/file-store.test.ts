@@ -110,8 +110,19 @@ describe('cross-process lock', () => {
   it('gives up after the timeout while a live process holds it, and tells the waiter who holds it', async () => {
     const path = lockPath(tempDir(), 'login', URL_A);
     let release!: () => void;
-    const held = withFileLock(path, () => new Promise<void>((resolve) => (release = resolve)), { timeoutMs: 1_000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const held = withFileLock(
+      path,
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          entered();
+        }),
+      { timeoutMs: 1_000 },
+    );
+    // Holding it for sure (a fixed sleep could end before a busy machine has taken the lock).
+    await inside;
     const holders: Array<number | undefined> = [];
     const waiting = withFileLock(path, async () => 'never', { timeoutMs: 200, onWait: (holder) => holders.push(holder?.pid) });
     await expect(waiting).rejects.toBeInstanceOf(LockTimeoutError);
