@@ -28,7 +28,8 @@ async function serveFails(args: string[]): Promise<string> {
 }
 
 describe('serve --read-pool-size and --read-pool-per-workspace', () => {
-  it('refuses values it cannot honour, naming the option', async () => {
+  // Four server processes in a row: up to 22 s measured on a busy 2-core machine.
+  it('refuses values it cannot honour, naming the option', { timeout: 120_000 }, async () => {
     expect(await serveFails(['--read-pool-size', 'two'])).toContain('error: invalid --read-pool-size "two": expected a whole number from 0 to 256');
     expect(await serveFails(['--read-pool-size', '-1'])).toContain('invalid --read-pool-size "-1"');
     expect(await serveFails(['--read-pool-size', '2', '--read-pool-per-workspace', '3'])).toContain('invalid --read-pool-per-workspace "3": expected from 1 to the read pool size, 2 (--read-pool-size)');
