@@ -176,7 +176,8 @@ describe('MCP Inspector CLI', () => {
       timeoutMs: 120_000,
     });
     await run.waitFor(/Please navigate to: http/, 60_000);
-    const deadline = Date.now() + 10_000;
+    // BROWSER is a Node process of its own: its start-up alone takes seconds on a busy machine.
+    const deadline = Date.now() + 30_000;
     while (!existsSync(urls) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     if (!existsSync(urls)) throw new Error(`the Inspector never started its BROWSER:\n${run.output()}`);
     const url = readFileSync(urls, 'utf8').trim().split('\n')[0]!;
