@@ -58,7 +58,11 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const mcpUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      // A test whose set-up gave up must not leave the process running (its afterAll has no handle on it).
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 60_000);
     const check = () => {
       const match = /Conduit MCP server (\S+)/.exec(output);
       if (match?.[1]) {
