@@ -151,6 +151,30 @@ describe(`full-text search (${process.env.CONDUIT_TEST_DATABASE_URL ? 'postgres'
     }
   });
 
+  it('finds a page\'s matches between its messages only: not other conversations\' or workspaces\' matches in between, and within the window', async () => {
+    // spread's messages lie far apart in the index, with other conversations' matches between them.
+    const spread = await addConversation(t.store, ws, 'spread', ['A double charge at check-in.']);
+    const between = await addConversation(t.store, ws, 'between', ['Another double charge, not in the page.']);
+    await addConversation(t.store, other, 'between elsewhere', ['A double charge elsewhere.']);
+    for (const [minute, body] of [[30, 'Still a double charge on the card.'], [40, 'No double charge any more, thanks.'], [50, 'Thanks for the refund.']] as const) {
+      await t.store.db
+        .insertInto('messages')
+        .values({ id: newId('msg'), workspace_id: ws, conversation_id: spread, direction: 'inbound', author_type: 'contact', author_id: null, author_name: null, channel: 'email', body, subject: null, status: null, sender_id: null, created_at: at(minute) })
+        .execute();
+    }
+    await t.store.db.updateTable('conversations').set({ message_count: 4 }).where('id', '=', spread).execute();
+    const engine = t.store.dialect === 'postgres' ? new PostgresSearch(t.store.db) : new SqliteSearch(t.store.db);
+    const hits = (created: { after?: string; before?: string }, perParent: number) =>
+      engine.findConversationHits({ workspaceId: ws, query: parseSearchQuery('"double charge"'), conversationIds: [spread, conversations.phrase!], created, perParent });
+    const snippets = (found: Awaited<ReturnType<typeof hits>>) => found.filter((h) => h.parentId === spread).map((h) => h.snippet);
+    expect(snippets(await hits({}, 3))).toEqual(['No **double charge** any more, thanks.', 'Still a **double charge** on the card.', 'A **double charge** at check-in.']);
+    expect(snippets(await hits({ after: at(2), before: at(40) }, 3))).toEqual(['Still a **double charge** on the card.']);
+    expect(snippets(await hits({}, 1))).toEqual(['No **double charge** any more, thanks.']);
+    const all = await hits({}, 3);
+    expect(all.some((h) => h.parentId === between)).toBe(false);
+    expect(new Set(all.map((h) => h.parentId))).toEqual(new Set([spread, conversations.phrase]));
+  });
+
   it('ranks knowledge chunks on any word, best first, with relative relevance', async () => {
     const refunds = await addNode(ws, 'Refunds', 'Refunds go back to the original card. A refund takes five days.');
     const pets = await addNode(ws, 'Pets', 'Dogs are welcome. Refund of the pet fee is not possible.');

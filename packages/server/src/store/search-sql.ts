@@ -39,22 +39,24 @@ export function withRelevance<T extends { score: number }>(
 }
 
 /**
- * Up to this many messages in a page's conversations, a search finds their matches by testing
- * each of those messages against the query (≈ 13 µs a message on SQLite, ≈ 20 µs on PostgreSQL);
- * beyond it, by walking every match of the query in the index and keeping those in the page.
- * Neither planner can tell which is cheaper — the second grows with the query's matches in the
- * whole workspace (13 ms for a common word at 1M messages, against 0.2 ms for the first) — so
- * the conversations' message counts decide.
+ * Up to this many messages in a page's conversations, a search finds their matches from those
+ * messages: PostgreSQL tests each of them against the query (≈ 20 µs a message), SQLite walks
+ * the index only between the lowest and highest of them and keeps their entries (FTS5 answers
+ * a lookup of one row far more slowly than it walks a range). Beyond it, by walking every match
+ * of the query in the window and keeping those in the page. Neither planner can tell which is
+ * cheaper — the second grows with the query's matches in the whole window (13 ms for a common
+ * word at 1M messages, against 0.2 ms for the first) — so the conversations' message counts
+ * decide.
  */
-const MESSAGES_TESTED_ONE_BY_ONE = 2000;
+const SMALL_PAGE_MESSAGES = 2000;
 
-export async function testMessagesOneByOne(db: Kysely<Database>, conversationIds: readonly string[]): Promise<boolean> {
+export async function pageIsSmall(db: Kysely<Database>, conversationIds: readonly string[]): Promise<boolean> {
   const [counted] = await db
     .selectFrom('conversations')
     .select((eb) => eb.fn.sum<number>('message_count').as('n'))
     .where('id', 'in', conversationIds)
     .execute();
-  return Number(counted?.n ?? 0) <= MESSAGES_TESTED_ONE_BY_ONE;
+  return Number(counted?.n ?? 0) <= SMALL_PAGE_MESSAGES;
 }
 
 /**

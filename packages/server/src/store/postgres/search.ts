@@ -18,7 +18,7 @@ import type {
   TicketSearch,
 } from '../search.js';
 import { rankNewestMatches, type Interruption, type MatchRow, type RankingQueries, type Slice } from '../conversation-ranking.js';
-import { inList, matchRange, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
+import { inList, matchRange, pageIsSmall, pathFilter, timeRange, withRelevance } from '../search-sql.js';
 
 /**
  * Full-text search over the `<table>_fts` tsvector side tables (see migrations.ts), equivalent
@@ -158,9 +158,9 @@ export class PostgresSearch implements SearchBackend, RankingQueries {
     const q = toTsQuery(p.query);
     // A scalar subquery is evaluated row by row, so PostgreSQL tests each of the page's messages
     // through the side table's primary key instead of rechecking every match of the GIN index
-    // (see testMessagesOneByOne; its estimate of a phrase's matches is far off, 314 for 9,378).
+    // (see pageIsSmall; its estimate of a phrase's matches is far off, 314 for 9,378).
     let matches = sql`FROM messages m WHERE (SELECT f.tsv FROM messages_fts f WHERE f.seq = m.seq) @@ ${q}`;
-    if (!(await testMessagesOneByOne(this.db, p.conversationIds))) {
+    if (!(await pageIsSmall(this.db, p.conversationIds))) {
       const window = await matchRange(this.db, p);
       if (window === null) return [];
       const range = window ? sql`AND f.seq BETWEEN ${window.minSeq} AND ${window.maxSeq}` : sql``;

@@ -18,7 +18,7 @@ import type {
   TicketSearch,
 } from '../search.js';
 import { rankNewestMatches, type Interruption, type MatchRow, type RankingQueries, type Slice } from '../conversation-ranking.js';
-import { inList, matchRange, pathFilter, testMessagesOneByOne, timeRange, withRelevance } from '../search-sql.js';
+import { inList, matchRange, pageIsSmall, pathFilter, timeRange, withRelevance } from '../search-sql.js';
 import type { SeqRange } from '../search-window.js';
 import { Bm25 } from './bm25.js';
 
@@ -79,23 +79,32 @@ export class SqliteSearch implements SearchBackend, RankingQueries {
 
   async findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
     if (p.conversationIds.length === 0) return [];
-    // CROSS JOIN makes SQLite join in the written order (see testMessagesOneByOne).
-    let source = sql`messages m CROSS JOIN messages_fts ON messages_fts.rowid = m.seq`;
-    let range: RawBuilder<unknown> = sql``;
-    if (!(await testMessagesOneByOne(this.db, p.conversationIds))) {
-      source = sql`messages_fts JOIN messages m ON m.seq = messages_fts.rowid`;
+    const conversations = inList(p.conversationIds);
+    const created = timeRange(sql.ref('created_at'), p.created);
+    // A small page: its own messages in the window bound one walk of the index, and only the
+    // index entries that are theirs reach the table and snippet(). Testing each message instead
+    // (rowid = seq) costs FTS5 a fresh lookup per message, about 0.4 ms for a phrase at a million
+    // messages: 40 ms for a page of 20 conversations, against 1 ms for the bounded walk.
+    // `+rowid` keeps that membership test out of FTS5's own constraints.
+    let page = sql`WITH page AS MATERIALIZED (
+        SELECT seq FROM messages WHERE conversation_id IN (${conversations}) AND workspace_id = ${p.workspaceId} ${created}
+      ),`;
+    let range = sql`AND messages_fts.rowid BETWEEN (SELECT min(seq) FROM page) AND (SELECT max(seq) FROM page)
+          AND +messages_fts.rowid IN (SELECT seq FROM page)`;
+    if (!(await pageIsSmall(this.db, p.conversationIds))) {
       const window = await matchRange(this.db, p);
       if (window === null) return [];
+      page = sql`WITH`;
       range = window ? rowidRange(window) : sql``;
     }
     // MATERIALIZED: FTS5 refuses snippet() in the same SELECT as a window function.
     const result = await sql<MessageHit>`
-      WITH h AS MATERIALIZED (
+      ${page} h AS MATERIALIZED (
         SELECT m.conversation_id AS parentId, m.id AS messageId, m.created_at AS createdAt, m.seq AS seq,
           snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', ${SNIPPET_TOKENS}) AS snippet
-        FROM ${source}
+        FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
         WHERE messages_fts MATCH ${toFtsMatch(p.query)} ${range} AND m.workspace_id = ${p.workspaceId}
-          AND m.conversation_id IN (${inList(p.conversationIds)})
+          AND m.conversation_id IN (${conversations})
           ${timeRange(sql.ref('m.created_at'), p.created)}
       )
       SELECT parentId, messageId, createdAt, snippet FROM (
