@@ -9,7 +9,7 @@ import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { sqliteMigrations } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
-import { hourStart, HOUR_MS, windowSeqRange } from '../src/store/search-window.js';
+import { BucketsNewestFirst, hourStart, HOUR_MS, windowSeqRange, type Bucket } from '../src/store/search-window.js';
 import { parseSearchQuery, type ConversationSearch, type RankedId } from '../src/store/search.js';
 import { toFtsMatch, SqliteSearch } from '../src/store/sqlite/search.js';
 import { ftsTokens } from '../src/store/sqlite/bm25.js';
@@ -312,6 +312,41 @@ describe('message time buckets', () => {
     const range = await windowSeqRange(t.store.db, ws, { after: at(HOURS + 10), before: at(HOURS + 11) });
     expect(range).toEqual({ minSeq: Number(moved.seq), maxSeq: Number(moved.seq) });
     expect(await windowSeqRange(t.store.db, ws, { after: at(HOURS + 20) })).toBeNull();
+  });
+
+  it('are read newest first, every hour once, across long gaps and from a window ending far off', async () => {
+    const sparse = (await createWorkspace(t.store, 'sparse')).id;
+    const cv = newId('cv');
+    await t.store.db.insertInto('conversations').values({ id: cv, workspace_id: sparse, contact_id: contactId, channel: 'email', status: 'open', assignee_id: null, subject: null, message_count: 0, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) }).execute();
+    // Two busy days, a quiet year, and single messages around it.
+    const hours = [0, 1, 2, 3, 30, 47, 48, 49, 300, 9000, 9001, 9100];
+    await t.store.db
+      .insertInto('messages')
+      .values(hours.flatMap((hour) => [0, 1].map((k) => ({ id: newId('msg'), workspace_id: sparse, conversation_id: cv, direction: 'inbound' as const, author_type: 'contact' as const, author_id: null, author_name: null, channel: 'email' as const, body: 'hello', subject: null, status: null, sender_id: null, created_at: at(hour, k * 10) }))))
+      .execute();
+    const read = async (range: { after?: string; before?: string }) => {
+      const buckets = new BucketsNewestFirst(t.store.db, sparse, range);
+      const out: Bucket[] = [];
+      for (let next = await buckets.next(); next; next = await buckets.next()) out.push(next);
+      return out;
+    };
+    const hourOfTest = (hour: number) => hour - START / HOUR_MS;
+    for (const [range, expected] of [
+      [{ before: '2999-01-01T00:00:00.000Z' }, hours],
+      [{}, hours],
+      [{ after: at(3), before: at(9001) }, [3, 30, 47, 48, 49, 300, 9000]],
+      [{ after: at(9200) }, []],
+    ] as const) {
+      const buckets = await read(range);
+      // Newest first, no hour twice, and together they hold exactly the window's messages.
+      for (const [i, b] of buckets.entries()) {
+        expect(b.fromHour).toBeLessThanOrEqual(b.toHour);
+        if (i > 0) expect(b.toHour).toBeLessThan(buckets[i - 1]!.fromHour);
+      }
+      expect(buckets.reduce((n, b) => n + b.messages, 0)).toBe(expected.length * 2);
+      const covered = expected.filter((hour) => buckets.some((b) => hourOfTest(b.fromHour) <= hour && hour <= hourOfTest(b.toHour)));
+      expect(covered).toEqual([...expected]);
+    }
   });
 
   it('are built from the messages already there when the migration runs', async () => {

@@ -63,7 +63,8 @@ export async function windowSeqRange(db: Kysely<Database>, workspaceId: string, 
  * How the window is read, newest first: hour by hour for its first two days (a common word
  * fills a ranking within hours), then a day, then a week at a time (the grouping is done by the
  * database: a year of hours is 8,760 rows, and a rare phrase reads the window in a few large
- * slices anyway). `hours` is the length of one group, `groups` how many a query reads.
+ * slices anyway). `hours` is the length of one group, `groups` how many a query reads, counted
+ * back from the newest hour left (fewer where hours hold no message).
  */
 const LEVELS = [
   { hours: 1, groups: 48 },
@@ -104,10 +105,26 @@ export class BucketsNewestFirst {
 
   private async read(): Promise<void> {
     const { hours: size, groups } = LEVELS[this.level] as (typeof LEVELS)[number];
+    // The groups are counted back from the newest hour left in the window (one seek of the
+    // primary key), and only their hours are read: a far-off `created_before` or a quiet stretch
+    // costs nothing, and a read no longer aggregates every older hour of the workspace to keep
+    // the newest few groups.
+    let newest = this.db
+      .selectFrom('message_time_buckets')
+      .select((eb) => eb.fn.max<number>('hour').as('hour'))
+      .where('workspace_id', '=', this.workspaceId);
+    if (this.first !== undefined) newest = newest.where('hour', '>=', this.first);
+    if (this.below !== undefined) newest = newest.where('hour', '<', this.below);
+    const top = (await newest.executeTakeFirst())?.hour;
+    if (top === null || top === undefined) {
+      this.exhausted = true;
+      return;
+    }
+    const from = Math.max(this.first ?? Number.NEGATIVE_INFINITY, (Math.floor(Number(top) / size) - groups + 1) * size);
     // A literal: a bound number is a REAL to better-sqlite3 (a division with a remainder), and
     // PostgreSQL accepts the ORDER BY only as the very expression grouped by.
     const group = sql<number>`hour / ${sql.lit(size)}`;
-    let query = this.db
+    const rows = await this.db
       .selectFrom('message_time_buckets')
       .select((eb) => [
         eb.fn.min<number>('hour').as('fromHour'),
@@ -116,10 +133,12 @@ export class BucketsNewestFirst {
         eb.fn.max<number>('max_seq').as('maxSeq'),
         eb.fn.sum<number>('messages').as('messages'),
       ])
-      .where('workspace_id', '=', this.workspaceId);
-    if (this.first !== undefined) query = query.where('hour', '>=', this.first);
-    if (this.below !== undefined) query = query.where('hour', '<', this.below);
-    const rows = await query.groupBy(group).orderBy(group, 'desc').limit(groups).execute();
+      .where('workspace_id', '=', this.workspaceId)
+      .where('hour', '>=', from)
+      .where('hour', '<=', Number(top))
+      .groupBy(group)
+      .orderBy(group, 'desc')
+      .execute();
     this.page = rows.map((r) => ({
       fromHour: Number(r.fromHour),
       toHour: Number(r.toHour),
@@ -127,10 +146,8 @@ export class BucketsNewestFirst {
       maxSeq: Number(r.maxSeq),
       messages: Number(r.messages),
     }));
-    const oldest = this.page.at(-1);
-    if (oldest) this.below = oldest.fromHour;
-    // A short page: nothing older is left in the window, at any grouping.
-    this.exhausted = rows.length < groups;
+    this.below = from;
+    this.exhausted = this.first !== undefined && from <= this.first;
     if (this.level < LEVELS.length - 1) this.level += 1;
   }
 }
