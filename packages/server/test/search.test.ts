@@ -170,6 +170,9 @@ describe(`full-text search (${process.env.CONDUIT_TEST_DATABASE_URL ? 'postgres'
     expect(snippets(await hits({}, 3))).toEqual(['No **double charge** any more, thanks.', 'Still a **double charge** on the card.', 'A **double charge** at check-in.']);
     expect(snippets(await hits({ after: at(2), before: at(40) }, 3))).toEqual(['Still a **double charge** on the card.']);
     expect(snippets(await hits({}, 1))).toEqual(['No **double charge** any more, thanks.']);
+    // A window that holds none of the page's messages finds nothing.
+    expect(await hits({ after: at(60) }, 3)).toEqual([]);
+    expect(await hits({ before: at(1) }, 3)).toEqual([]);
     const all = await hits({}, 3);
     expect(all.some((h) => h.parentId === between)).toBe(false);
     expect(new Set(all.map((h) => h.parentId))).toEqual(new Set([spread, conversations.phrase]));
