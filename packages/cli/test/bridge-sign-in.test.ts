@@ -15,7 +15,7 @@ import { KeychainStore } from '../src/credentials/keychain-store.js';
 import { connectBridge, startPeer as startSessionPeer, type BridgeClient } from './bridge-harness.js';
 import { cliEnv, runCli, spawnCli, tempDir, TEST_BROWSER } from './helpers/cli.js';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
-import { freePort } from './helpers/server.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 
 // The bridge's first run and the ways a sign-in ends, end to end: the bridge as a child process
 // driven by the SDK client over stdio, a real OAuth server + MCP endpoint on loopback, and other

@@ -7,7 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectBridge, startPeer, type BridgeClient, type Peer } from './bridge-harness.js';
-import { freePort } from './helpers/server.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 
 // The MCP SDK client → stdio → the bridge process → HTTP → a real SDK server with sessions.
 const TOKEN = 'peer-token-1';

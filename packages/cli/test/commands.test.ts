@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cliEnv, copyInstall, runBin, runCli, tempDir } from './helpers/cli.js';
-import { freePort } from './helpers/server.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { startPeer, type Peer } from './helpers/oauth-peer.js';
 
 let peer: Peer;

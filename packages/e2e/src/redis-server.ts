@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 
 /**
  * A throwaway redis-server for a test: a free loopback port, a password, nothing persisted

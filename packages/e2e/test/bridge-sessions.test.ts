@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 import { BRIDGE_CLI, callOk, connectStdio, hostEnv, type BridgeSession } from './bridge-helpers.js';
 import { openDatabase } from './write-helpers.js';
@@ -44,7 +44,7 @@ async function exhaust(target: ServerProcess): Promise<void> {
 
 beforeAll(async () => {
   [sessions, limited, strict] = await Promise.all([
-    // Restarted on the same port mid-test: a port from below the ephemeral range (see free-port.ts).
+    // Restarted on the same port mid-test: a port from below the ephemeral range (see scripts/free-port.mjs).
     freePort().then((port) => startServer({ demo: true, port, args: ['--sessions', '--rate-limit', '0'] })),
     // 12 per minute: a token every 5 s once the burst is spent, so a read that met 429 is answered
     // after a short wait.

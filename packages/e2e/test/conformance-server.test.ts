@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBearerProxy, type BearerProxy } from '../src/bearer-proxy.js';
 import { docsRow, expectedFailures, SERVER_SCENARIOS, type ServerMode } from '../src/conformance-scenarios.js';
-import { freePort } from '../src/free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { startServer, type ServerProcess } from '../src/server-process.js';
 
 const require = createRequire(import.meta.url);

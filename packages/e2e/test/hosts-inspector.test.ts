@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useService } from '../../../scripts/test-services.mjs';
-import { freePort } from '../src/free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { signInInChromium } from '../src/hosts/browser-sign-in.js';
 import { INSPECTOR_ENV, INSPECTOR_LAUNCHER, inspectorNode } from '../src/hosts/inspector.js';
 import { startOfflineHosts, type OfflineHosts } from '../src/hosts/offline.js';

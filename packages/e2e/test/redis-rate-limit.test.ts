@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { useService } from '../../../scripts/test-services.mjs';
 import { startRedisServer, type RedisServer } from '../src/redis-server.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../src/round-robin-proxy.js';

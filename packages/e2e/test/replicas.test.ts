@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeUrl, FormBrowser, pkce, registerClient, signInAndConsent, tokenRequest, type RegisteredClient } from '../src/oauth-http.js';
 import { useService } from '../../../scripts/test-services.mjs';
-import { freePort } from '../src/free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { startPostgresCluster, type PgPool, type PostgresCluster } from '../src/postgres-cluster.js';
 import { startRoundRobinProxy, type ProxyLogEntry, type RoundRobinProxy } from '../src/round-robin-proxy.js';
 import { startServer, type ServerProcess } from '../src/server-process.js';

@@ -14,7 +14,7 @@ import { connectRedis } from '../src/limits/redis-connection.js';
 import { createDatabaseBuckets } from '../src/limits/token-bucket.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
 import { describeBucketStore } from './bucket-store-contract.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../../scripts/free-port.mjs';
 import { createTestStore, createWorkspace, type TestStore } from './helpers.js';
 import { authorizeUrl, Browser, concurrentWrongPasswords, createUser, PASSWORD as USER_PASSWORD, register } from './oauth-helpers.js';
 

@@ -3,7 +3,7 @@
 // (test/helpers/build.ts builds it when it is missing or stale).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../../../scripts/free-port.mjs';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
 
@@ -101,28 +101,6 @@ export function createToken(server: ServerProcess, args: string[] = []): { id: s
   const token = /\b(capi_\w+)/.exec(out)?.[1];
   if (!id || !token) throw new Error(`unexpected tokens create output: ${out}`);
   return { id, token };
-}
-
-/**
- * A port nothing listens on, for `login --callback-port` and "server down" checks. Drawn below
- * Linux's ephemeral range (32768–60999): a port the kernel hands out for `listen(0)` is also what
- * it gives outgoing connections as their local port, so a concurrent test's client connection
- * could take it before the CLI listens (EADDRINUSE).
- */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canListen(port)) return port;
-  }
-  throw new Error('no free port found between 20000 and 32000');
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 function serverEnv(): NodeJS.ProcessEnv {
