@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -189,6 +189,24 @@ describe('signing in from the host', () => {
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(peer.counts.authorize - start.authorize).toBe(1);
     expect(peer.counts.codeExchanges - start.codeExchanges).toBe(1);
+  });
+
+  it('a login stored elsewhere while the bridge waits to start its own sign-in: no browser, the tools arrive', async () => {
+    // A login made in another config dir, copied in at the moment another bridge's would land.
+    const elsewhere = tempDir();
+    await loginInTerminal('file', elsewhere);
+    const configDir = tempDir();
+    const log = join(tempDir('conduit-browser-'), 'browser.log');
+    writeFileSync(log, '');
+    const start = { ...peer.counts };
+    const bridge = await host({ ...storeEnv('file', configDir), BROWSER: `${process.execPath} ${TEST_BROWSER}`, TEST_BROWSER_MODE: 'follow', TEST_BROWSER_LOG: log });
+    // Signed out now, with its own sign-in due 1.5 s after initialize and its next look at the
+    // store at 2 s: the credential lands in between.
+    cpSync(join(elsewhere, 'credentials'), join(configDir, 'credentials'), { recursive: true });
+    await expect.poll(() => bridge.changes(), { timeout: SEEN_MS, interval: 100 }).toBe(1);
+    expect(await names(bridge.client)).toEqual(['list_workspaces', 'send_note']);
+    expect(readFileSync(log, 'utf8')).toBe('');
+    expect(peer.counts.authorize - start.authorize).toBe(0);
   });
 
   it('a sign-in in progress is shared: another bridge and a terminal login hand out the same page, and one completion signs all in', async () => {

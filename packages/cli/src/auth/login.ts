@@ -45,6 +45,12 @@ export interface LoginOptions extends ClientChoice {
    * result instead, so a user never gets a second browser tab from it.
    */
   waitForOtherLogin?: boolean;
+  /**
+   * Checked once the login lock is held, before any browser flow: true when the login now stored
+   * is one the caller can use (another process stored it just before this one took the lock), so
+   * it is returned (`reused`) instead of signing in again.
+   */
+  reuse?: (stored: OAuthCredential) => boolean;
   /** Called with the sign-in page's address as soon as it is known. */
   onAuthorizationUrl?: (authorizationUrl: string) => void;
   /** What the browser shows once signed in (default: go back to the terminal). */
@@ -76,10 +82,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   return withFileLock(
     lockPath(resolved.configDir, 'login', options.url),
     async () => {
-      if (waited) {
+      if (waited || options.reuse) {
         const current = await resolved.store.get(options.url);
-        // Another process completed a login while we waited: use it rather than opening a second browser.
-        if (current?.kind === 'oauth' && current.obtainedAt >= startedAt && hasScopes(current.scope, options.scope)) {
+        // Another process completed a login while we waited, or just before we took the lock: use
+        // it rather than opening a second browser.
+        const usable =
+          current?.kind === 'oauth' &&
+          ((waited && current.obtainedAt >= startedAt && hasScopes(current.scope, options.scope)) || options.reuse?.(current) === true);
+        if (usable) {
           reporter.info(`Signed in by another conduit-mcp process; using that login for ${options.url}.`);
           return { credential: current, reused: true };
         }

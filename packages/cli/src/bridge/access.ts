@@ -58,7 +58,7 @@ export class Access {
 
   constructor(private readonly options: AccessOptions) {
     this.login = loginCommand(options.url, options.env);
-    if (options.tokens?.peek) this.flows = new SignInFlows({ url: options.url, env: options.env, log: options.log, onStored: () => void this.check() });
+    if (options.tokens?.peek) this.flows = new SignInFlows({ url: options.url, env: options.env, log: options.log, onStored: () => void this.check(), refused: () => this.known });
   }
 
   get signedOut(): AccessProblem | undefined {
@@ -237,6 +237,6 @@ export class Access {
     }
     const start = await this.flows.start(true);
     if (start.error !== undefined) log.warn(`could not start the sign-in to ${url}: ${start.error}`);
-    else if (start.owner === 'other') log.info(`another conduit-mcp process${start.pid ? ` (pid ${start.pid})` : ''} is signing in to ${url}; waiting for its result`);
+    else if (start.owner === 'other' && !start.signedIn) log.info(`another conduit-mcp process${start.pid ? ` (pid ${start.pid})` : ''} is signing in to ${url}; waiting for its result`);
   }
 }

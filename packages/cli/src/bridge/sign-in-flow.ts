@@ -27,6 +27,8 @@ export interface SignInFlowOptions {
   log: BridgeLog;
   /** Called once this process stored a credential from its own browser sign-in. */
   onStored(): void;
+  /** The stored access token this bridge already tried and found refused (undefined: none was stored). */
+  refused(): string | undefined;
 }
 
 /**
@@ -50,7 +52,7 @@ const POLL_MS = 200;
  * The auth layer is loaded on first use: a bridge that is signed in never needs it.
  */
 export class SignInFlows {
-  private current: { link: Promise<string>; scope: string | undefined } | undefined;
+  private current: { link: Promise<string | null>; scope: string | undefined } | undefined;
 
   constructor(private readonly options: SignInFlowOptions) {}
 
@@ -76,7 +78,8 @@ export class SignInFlows {
       import('../auth/scopes.js'),
     ]);
     if (this.current && (scope === undefined || hasScopes(this.current.scope, scope))) {
-      return { link: await this.current.link, opened: false, owner: 'self' };
+      const link = await this.current.link;
+      return link === null ? { opened: false, owner: 'other', signedIn: true } : { link, opened: false, owner: 'self' };
     }
     const { url, log } = this.options;
     const store = await resolveStore(this.options.env, this.reporter());
@@ -109,6 +112,7 @@ export class SignInFlows {
   private async startOwn(store: ResolvedStore, scope: string | undefined, open: boolean): Promise<SignInStart | undefined> {
     try {
       const link = await this.begin(store, scope);
+      if (link === null) return { opened: false, owner: 'other', signedIn: true };
       if (!open) return { link, opened: false, owner: 'self' };
       const { openBrowser } = await import('../auth/browser.js');
       const result = await openBrowser(link, this.options.env);
@@ -125,19 +129,22 @@ export class SignInFlows {
     }
   }
 
-  /** Starts the login in the background; resolves with its page, rejects if it cannot start. */
-  private begin(store: ResolvedStore, scope: string | undefined): Promise<string> {
-    let resolveLink!: (link: string) => void;
+  /**
+   * Starts the login in the background; resolves with its page, or null when another process
+   * stored a usable login just before this one took the lock; rejects if it cannot start.
+   */
+  private begin(store: ResolvedStore, scope: string | undefined): Promise<string | null> {
+    let resolveLink!: (link: string | null) => void;
     let rejectLink!: (error: unknown) => void;
-    const link = new Promise<string>((resolve, reject) => {
+    const link = new Promise<string | null>((resolve, reject) => {
       resolveLink = resolve;
       rejectLink = reject;
     });
     const flow = { link, scope };
     this.current = flow;
     void (async () => {
-      const { login } = await import('../auth/login.js');
-      const { credential } = await login({
+      const [{ login }, { hasScopes }] = await Promise.all([import('../auth/login.js'), import('../auth/scopes.js')]);
+      const { credential, reused } = await login({
         url: this.options.url,
         env: this.options.env,
         reporter: this.reporter(),
@@ -145,11 +152,13 @@ export class SignInFlows {
         // The bridge opens the page itself (it needs to know whether that worked) or leaves it to the host.
         openBrowser: false,
         waitForOtherLogin: false,
+        reuse: (stored) => stored.accessToken !== this.options.refused() && hasScopes(stored.scope, scope),
         onAuthorizationUrl: resolveLink,
         doneMessage: 'You are signed in to Conduit. You can close this tab: its tools appear in your MCP client by themselves.',
         ...(scope ? { scope } : {}),
       });
-      this.options.log.info(`signed in to ${this.options.url}${credential.scope ? ` with scopes ${credential.scope}` : ''}`);
+      if (reused) resolveLink(null);
+      else this.options.log.info(`signed in to ${this.options.url}${credential.scope ? ` with scopes ${credential.scope}` : ''}`);
       this.options.onStored();
     })()
       .catch((error: unknown) => {
