@@ -191,7 +191,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
         });
   const prune = setInterval(() => {
     pruneIdempotencyKeys(store.db).catch((err: unknown) => logger.warn({ err }, 'idempotency key pruning failed'));
-    if (!redis) pruneIdleBuckets(store.db).catch((err: unknown) => logger.warn({ err }, 'rate-limit bucket pruning failed'));
+    if (!redis) pruneIdleBuckets(store.bucketDb()).catch((err: unknown) => logger.warn({ err }, 'rate-limit bucket pruning failed'));
     store.refreshStatistics().catch((err: unknown) => logger.warn({ err }, 'refreshing planner statistics failed'));
   }, PRUNE_INTERVAL_MS);
   prune.unref();

@@ -163,7 +163,7 @@ describe('the sign-in and consent pages', () => {
     step = await browser.submit(page, step.url, { email: 'ana@example.com', password: PASSWORD });
     expect(step.res.status).toBe(429);
     expect(await step.res.text()).toMatch(/Too many failed sign-in attempts\. Try again in \d+ minutes?\./);
-    await f.t.store.db.deleteFrom('rate_limit_buckets').where('key', 'like', 'sign-in-%').execute();
+    await f.t.store.bucketDb().deleteFrom('rate_limit_buckets').where('key', 'like', 'sign-in-%').execute();
   });
 
   it('give unknown emails the same answer as wrong passwords', async () => {

@@ -210,7 +210,7 @@ describe.skipIf(!REDIS_BIN)('Redis rate limiter', () => {
       expect(limited.headers.get('ratelimit')).toMatch(/^"workspace";r=0;t=[1-9]\d*$/);
       expect(((await limited.json()) as { error: { message: string } }).error.message).toMatch(/^rate_limited:/);
       expect(await inspect.exists(`${REDIS_KEY_PREFIX}workspace:${workspaceId}`)).toBe(1);
-      expect(await t.store.db.selectFrom('rate_limit_buckets').selectAll().where('key', 'like', 'workspace:%').execute()).toEqual([]);
+      expect(await t.store.bucketDb().selectFrom('rate_limit_buckets').selectAll().where('key', 'like', 'workspace:%').execute()).toEqual([]);
     });
 
     it('is ready while Redis answers', async () => {
@@ -346,7 +346,7 @@ describe.skipIf(!REDIS_BIN)('the OAuth limits in Redis', () => {
   it('counts sign-in attempts in Redis: of 20 simultaneous wrong passwords for one account, exactly the limit are checked', async () => {
     expect(await concurrentWrongPasswords(server, 20, () => 'ana@example.com')).toEqual({ 401: 3, 429: 17 });
     expect((await inspect.keys(`${REDIS_KEY_PREFIX}sign-in-account:*`)).length).toBe(1);
-    expect(await t.store.db.selectFrom('rate_limit_buckets').select('key').execute()).toEqual([]);
+    expect(await t.store.bucketDb().selectFrom('rate_limit_buckets').select('key').execute()).toEqual([]);
   });
 
   it('counts registrations per address in Redis, with RateLimit fields naming the bucket', async () => {
@@ -360,7 +360,7 @@ describe.skipIf(!REDIS_BIN)('the OAuth limits in Redis', () => {
     expect(limited.headers.get('ratelimit')).toMatch(/^"registration";r=0;t=[1-9]\d*$/);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await inspect.exists(`${REDIS_KEY_PREFIX}registration:127.0.0.1`)).toBe(1);
-    expect(await t.store.db.selectFrom('rate_limit_buckets').select('key').execute()).toEqual([]);
+    expect(await t.store.bucketDb().selectFrom('rate_limit_buckets').select('key').execute()).toEqual([]);
   });
 
   it('fails closed while Redis is down: the limited OAuth endpoints and the sign-in form answer 503, and recover', async () => {

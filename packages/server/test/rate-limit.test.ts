@@ -23,8 +23,8 @@ describe('database buckets', () => {
     const now = Date.now();
     await limiter.take('old', now - 25 * 3600 * 1000);
     await limiter.take('recent', now - 3600 * 1000);
-    await pruneIdleBuckets(t.store.db, now);
-    const keys = (await t.store.db.selectFrom('rate_limit_buckets').select('key').where('key', 'like', 'prune:%').execute()).map((r) => r.key);
+    await pruneIdleBuckets(t.store.bucketDb(), now);
+    const keys = (await t.store.bucketDb().selectFrom('rate_limit_buckets').select('key').where('key', 'like', 'prune:%').execute()).map((r) => r.key);
     expect(keys).toEqual(['prune:recent']);
   });
 });

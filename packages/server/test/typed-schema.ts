@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { sql, type QueryExecutorProvider } from 'kysely';
 import ts from 'typescript';
 import type { Store } from '../src/store/store.js';
 
@@ -102,14 +102,24 @@ export async function readDatabaseSchema(store: Store, typedTables: ReadonlySet<
   return store.dialect === 'postgres' ? readPostgres(store, isIndexOf) : readSqlite(store, isIndexOf);
 }
 
+/** The database's tables and those of its rate-limit bucket file (store/sqlite/bucket-file.ts). */
 async function readSqlite(store: Store, isIndex: (name: string) => boolean): Promise<TableShapes> {
-  const listed = await sql<{ name: string; type: string }>`SELECT name, type FROM pragma_table_list WHERE schema = 'main'`.execute(store.db);
+  const tables = await readSqliteFile(store.db, isIndex);
+  for (const [name, columns] of await readSqliteFile(store.bucketDb(), isIndex)) {
+    if (tables.has(name)) throw new Error(`${name} is both in the SQLite database and in its bucket file`);
+    tables.set(name, columns);
+  }
+  return tables;
+}
+
+async function readSqliteFile(db: QueryExecutorProvider, isIndex: (name: string) => boolean): Promise<TableShapes> {
+  const listed = await sql<{ name: string; type: string }>`SELECT name, type FROM pragma_table_list WHERE schema = 'main'`.execute(db);
   const tables: TableShapes = new Map();
   for (const { name, type } of listed.rows) {
     if (name.startsWith('sqlite_') || MIGRATOR_TABLES.has(name) || type === 'shadow' || type === 'view') continue;
     if (type === 'virtual' && isIndex(name)) continue;
     const info = await sql<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }>`
-      SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(${name})`.execute(store.db);
+      SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(${name})`.execute(db);
     const keyColumns = info.rows.filter((column) => column.pk > 0).length;
     const columns = new Map<string, ColumnShape>();
     for (const column of info.rows) {

@@ -15,7 +15,7 @@ class Slot {
 }
 
 /** A query built and compiled once per dialect, then run with new values. */
-export type PreparedQuery<Values, Row> = (db: Kysely<Database>, values: Values) => Promise<QueryResult<Row>>;
+export type PreparedQuery<Values, Row, DB = Database> = (db: Kysely<DB>, values: Values) => Promise<QueryResult<Row>>;
 
 /**
  * Builds and compiles a fixed-shape query once per dialect and afterwards only substitutes its
@@ -32,12 +32,12 @@ export type PreparedQuery<Values, Row> = (db: Kysely<Database>, values: Values) 
  * dialect adapter, which a Kysely instance shares with its transactions, so queries inside a
  * write transaction use the same compiled form.
  */
-export function prepared<Values extends Record<string, unknown>, Row>(
-  build: (db: Kysely<Database>, values: Values) => Compilable<Row>,
-): PreparedQuery<Values, Row> {
+export function prepared<Values extends Record<string, unknown>, Row, DB = Database>(
+  build: (db: Kysely<DB>, values: Values) => Compilable<Row>,
+): PreparedQuery<Values, Row, DB> {
   const compiled = new WeakMap<DialectAdapter, CompiledQuery<Row>>();
 
-  function compile(db: Kysely<Database>): CompiledQuery<Row> {
+  function compile(db: Kysely<DB>): CompiledQuery<Row> {
     const slots = new Map<string, Slot>();
     const placeholders = new Proxy({} as Values, {
       get(_target, name) {

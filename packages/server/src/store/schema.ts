@@ -457,6 +457,14 @@ export interface MessageTimeBucketsTable {
   messages: number;
 }
 
+/**
+ * Where the rate-limit buckets live (Store.bucketDb): PostgreSQL's database itself, or on SQLite a
+ * file of its own (sqlite/bucket-file.ts), which has this one table.
+ */
+export interface BucketDatabase {
+  rate_limit_buckets: RateLimitBucketsTable;
+}
+
 export interface RateLimitBucketsTable {
   /** `<limit name>:<subject>`, e.g. `workspace:wp_…`, `registration:203.0.113.7`, `sign-in-account:<hash of the email>`. */
   key: string;

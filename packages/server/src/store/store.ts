@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { BucketDatabase, Database } from './schema.js';
 import type { ReadPoolStats } from './read-scheduler.js';
 import type { SearchEngine } from './search.js';
 
@@ -42,5 +42,11 @@ export interface Store extends DataSource {
    * (SQLite; PostgreSQL's autovacuum already analyzes). Cheap when nothing changed much.
    */
   refreshStatistics(): Promise<void>;
+  /**
+   * Where the rate-limit buckets are kept (limits/token-bucket.ts): on PostgreSQL the database
+   * itself; on SQLite a file of its own beside the database (sqlite/bucket-file.ts says why),
+   * opened the first time it is asked for and closed with the store.
+   */
+  bucketDb(): Kysely<BucketDatabase>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../schema.js';
+import type { BucketDatabase, Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { postgresMigrations } from './migrations.js';
 import { withNamedStatements } from './named-statements.js';
@@ -108,6 +108,8 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     // autovacuum analyzes tables as they change.
     refreshStatistics: async () => undefined,
     location: redactUrl(options.url),
+    // The database has that table among its others; Kysely's types cannot narrow to it.
+    bucketDb: () => db as unknown as Kysely<BucketDatabase>,
     close: () => db.destroy(),
   };
 }

@@ -49,6 +49,13 @@ export const sqliteMigrations: Record<string, Migration> = {
       for (const statement of MESSAGE_TIME_BUCKETS_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  // The buckets moved to a file of their own (bucket-file.ts). What the table held was counters
+  // only: dropping it leaves every bucket full, as after an idle hour.
+  '0009_rate_limit_buckets_own_file': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw('DROP TABLE rate_limit_buckets').execute(db);
+    },
+  },
 };
 
 const TS = 'TEXT NOT NULL';

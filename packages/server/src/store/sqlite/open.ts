@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
@@ -10,6 +10,8 @@ import { CachedSearch, DirectSearch } from '../search-engine.js';
 import { ReadPool } from './read-pool.js';
 import { SqliteSearch } from './search.js';
 import { withStatementCache } from './statement-cache.js';
+import { makePrivate } from './private-file.js';
+import { openBucketFile, type BucketFile } from './bucket-file.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:'. */
@@ -46,30 +48,8 @@ export const READ_WORKER_CACHE_KB = 32 * 1024;
  */
 export const SERVE_BUSY_TIMEOUT_MS = 250;
 
-/** The files of a SQLite database in WAL mode: the database, its write-ahead log and its shared-memory index. */
-function databaseFiles(file: string): string[] {
-  return [file, `${file}-wal`, `${file}-shm`];
-}
-
-/**
- * The database holds every customer record and the server's keys: its files are the server's
- * alone (0600), whatever the umask, also in a directory that already existed and for files an
- * earlier version created 0644. A new directory is created 0700. SQLite creates the -wal and -shm
- * files with the database file's mode (and sets it whatever the umask), so making the database
- * file private before opening it covers the files still to come.
- */
-function makePrivate(file: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  closeSync(openSync(file, 'a', 0o600));
-  for (const path of databaseFiles(file)) {
-    try {
-      chmodSync(path, 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new Error(`cannot make ${path} private (chmod 600): ${(error as Error).message}; the server's user must own its database files`, { cause: error });
-    }
-  }
-}
+/** How long admin commands and migrations wait for another process's write lock. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
  * A warning when the directory of a SQLite database is open to other users (group or world may
@@ -105,7 +85,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   // cache, 30 ms with 64 MB). No mmap: measured with this cache it made that search no faster
   // and added its mapped pages, up to the whole file, to the process's resident memory.
   connection.pragma('cache_size = -65536');
-  connection.pragma('busy_timeout = 5000');
+  connection.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   if (options.migrate !== false) await migrateToLatest(db);
   // Without statistics the planner guessed that `workspace_id = ? AND id IN (…20 ids)` reads
@@ -119,6 +99,9 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   await refreshStatistics();
   if (options.busyTimeoutMs !== undefined) connection.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
   const readPool = options.readPool && options.readPool.size > 0 ? await startReadPool(db, options.file, options.readPool) : undefined;
+  // Opened when first asked for: only a serving process keeps rate limits, and an admin
+  // command must not leave a bucket file beside the database it was pointed at.
+  let buckets: BucketFile | undefined;
   return {
     dialect: 'sqlite',
     db,
@@ -129,8 +112,10 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
     readPoolStats: () => readPool?.stats(),
     location: options.file,
     refreshStatistics,
+    bucketDb: () => (buckets ??= openBucketFile(options.file, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)).db,
     async close() {
       await readPool?.close();
+      await buckets?.close();
       await db.destroy();
     },
   };
