@@ -102,7 +102,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
   const registry = createRegistry();
   const cursorKey = await serverKey(store, 'cursor_key');
   // Every limit (per workspace on /v1/mcp, the OAuth per-address and sign-in limits) keeps its
-  // buckets in one place: Redis when given, else the database.
+  // buckets in one place: Redis when given, else beside the data (Store.bucketDb).
   const redis = options.redisUrl ? await connectRedis(options.redisUrl, logger) : undefined;
   const buckets = redis ? createRedisBuckets(redis) : createDatabaseBuckets(store);
   const dependencies: ReadinessDependency[] = redis ? [{ name: 'redis', ping: () => redis.ping() }] : [];

@@ -99,6 +99,9 @@ describe('serve options', () => {
     expect(result.code).toBe(0);
     const where = t.store.dialect === 'sqlite' ? '2 worker threads' : '2 at a time';
     expect(result.out).toContain(`  searches: ${where}, at most 1 per workspace\n`);
+    // On SQLite the buckets live in their own file (store/sqlite/bucket-file.ts), and it says which.
+    const buckets = t.store.dialect === 'sqlite' ? `${t.store.location}-limits` : 'the database';
+    expect(result.out).toContain(`  rate limit: 120/min per workspace, buckets in ${buckets}\n`);
     const metrics = await (await fetch(new URL('/metrics', result.url))).text();
     expect(metrics).toMatch(/^conduit_read_pool_size 2$/m);
   });

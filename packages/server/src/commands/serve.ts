@@ -7,6 +7,7 @@ import { redactRedisUrl } from '../limits/redis-connection.js';
 import { createLogger } from '../logger.js';
 import { createConduitServer, type ConduitServer } from '../server.js';
 import type { ReadPoolOptions } from '../store/read-pool-options.js';
+import { bucketFileOf } from '../store/sqlite/bucket-file.js';
 import { dataDirectoryWarning, SERVE_BUSY_TIMEOUT_MS } from '../store/sqlite/open.js';
 import type { Store } from '../store/store.js';
 import { openCommandStore, type CommandIo } from './context.js';
@@ -63,8 +64,8 @@ async function prepareDemo(store: Store, flags: string): Promise<string[]> {
   ];
 }
 
-function rateLimitLine(config: ServerConfig['server']): string {
-  const where = config.redisUrl ? `Redis ${redactRedisUrl(config.redisUrl)}` : 'the database';
+function rateLimitLine(config: ServerConfig['server'], store: Store): string {
+  const where = config.redisUrl ? `Redis ${redactRedisUrl(config.redisUrl)}` : store.dialect === 'sqlite' ? bucketFileOf(store.location) : 'the database';
   // The OAuth and sign-in limits are always on, so their buckets live somewhere even with the workspace limit off.
   if (config.rateLimit === false) return `off per workspace; OAuth and sign-in buckets in ${where}`;
   return `${config.rateLimit.limit}/min per workspace, buckets in ${where}`;
@@ -96,7 +97,7 @@ export async function startServe(io: CommandIo, config: ServerConfig): Promise<R
       `Conduit MCP server ${server.mcpUrl}`,
       `  database: ${label}`,
       `  delivery: ${config.server.deliveryWebhook ? `webhook ${new URL(config.server.deliveryWebhook).origin}` : 'local log (no --delivery-webhook)'}`,
-      `  rate limit: ${rateLimitLine(config.server)}`,
+      `  rate limit: ${rateLimitLine(config.server, store)}`,
       `  searches: ${readPoolLine(config.readPool, store.dialect)}`,
       ...demoLines,
       'Connect:',
