@@ -12,7 +12,7 @@ import { openSqliteStore } from '../src/store/sqlite/open.js';
 import { BucketsNewestFirst, hourStart, HOUR_MS, windowSeqRange, type Bucket } from '../src/store/search-window.js';
 import { parseSearchQuery, type ConversationSearch, type RankedId } from '../src/store/search.js';
 import { toFtsMatch, SqliteSearch } from '../src/store/sqlite/search.js';
-import { ftsTokens } from '../src/store/sqlite/bm25.js';
+import { Bm25, ftsTokens } from '../src/store/sqlite/bm25.js';
 import { toTsQuery } from '../src/store/postgres/search.js';
 import type { MessagesTable } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
@@ -293,6 +293,26 @@ describe('the text scoring of SQLite rankings (PostgreSQL ranks with ts_rank_cd)
       await sql`INSERT INTO temp.tokens(rowid, body) VALUES (${i + 1}, ${text})`.execute(t.store.db);
       const { rows } = await sql<{ term: string }>`SELECT term FROM temp.tokens_vocab WHERE doc = ${i + 1} ORDER BY offset`.execute(t.store.db);
       expect(ftsTokens(text)).toEqual(rows.map((r) => r.term));
+    }
+  });
+
+  it.skipIf(TEST_DATABASE_URL)('scores a text the same whether it counts tokens in place (ASCII) or splits them (any script)', async () => {
+    const texts = [
+      'Double charge on my card: DOUBLE charge, double-charge and double  charge again.',
+      'double double charge charge double charge',
+      'no match here at all',
+      '',
+      'charge double',
+      'A “double charge” — twice, I’m sure\u00a0(double charge).',
+      'Zürich double charge, São Paulo',
+      'double\u0301 charge',
+      'double 𝐀 charge double charge',
+      'double charge² double charge',
+      'double_charge x2 double charge 3.5',
+    ];
+    for (const query of ['"double charge"', 'double charge', 'charge', '"Double Charge" refund']) {
+      const bm25 = await Bm25.for(t.store.db, parseSearchQuery(query));
+      for (const text of texts) expect(bm25.score(text), `${query} in ${JSON.stringify(text)}`).toBe(bm25.scoreTokens(ftsTokens(text)));
     }
   });
 });

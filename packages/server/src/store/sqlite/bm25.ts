@@ -27,6 +27,8 @@ const RARE_IN_SAMPLE = 50;
 const NON_ASCII = /[\u0080-\uffff]/;
 const MARKS = /\p{M}/gu;
 const WORD = /[\p{L}\p{N}]+/gu;
+/** A character that is part of a token, or a mark that could join one (see countTokens). */
+const WORDLIKE = /[\p{L}\p{N}\p{M}]/u;
 
 /** The tokens FTS5's unicode61 tokenizer (remove_diacritics 2) makes of a text. */
 export function ftsTokens(text: string): string[] {
@@ -73,11 +75,75 @@ interface Phrase {
   idf: number;
 }
 
+/** ASCII letters and digits, A–Z folded to a–z; -1 for every other code unit below 128. */
+const ASCII_FOLD = Int16Array.from({ length: 128 }, (_, c) => (c >= 65 && c <= 90 ? c + 32 : (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ? c : -1));
+
+/** Whether text[start, end) is `token` (lowercase ASCII), A–Z folded. */
+function spanIs(text: string, start: number, end: number, token: string): boolean {
+  if (end - start !== token.length) return false;
+  for (let k = 0; k < token.length; k++) if (ASCII_FOLD[text.charCodeAt(start + k)] !== token.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * What score() needs of a text, in one pass and without making its tokens: how many tokens it
+ * has, and in `found` how often each phrase occurs. Scoring runs on every match of a ranking
+ * (thousands per search), and splitting each text into strings was a sixth of a search's time.
+ * Gives -1 when the text has a letter, digit or mark outside ASCII: ftsTokens' Unicode path
+ * (case folding, diacritics) decides those. Other characters outside ASCII (dashes, quotes,
+ * spaces) separate tokens there too, so they do here. The phrases' tokens are lowercase ASCII.
+ */
+function countTokens(text: string, phrases: readonly Phrase[], found: number[], starts: Int32Array, ends: Int32Array): number {
+  const ring = starts.length;
+  found.fill(0);
+  let count = 0;
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    // A surrogate is half of a character beyond the BMP, which may be a letter.
+    if (c >= 128 && ((c >= 0xd800 && c <= 0xdfff) || WORDLIKE.test(text[i] as string))) return -1;
+    if (c < 128 && ASCII_FOLD[c] !== -1) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start < 0) continue;
+    starts[count % ring] = start;
+    ends[count % ring] = i;
+    count++;
+    start = -1;
+    for (let p = 0; p < phrases.length; p++) {
+      const tokens = (phrases[p] as Phrase).tokens;
+      if (tokens.length > count) continue;
+      let k = 1;
+      while (k <= tokens.length) {
+        const at = (count - k) % ring;
+        if (!spanIs(text, starts[at] as number, ends[at] as number, tokens[tokens.length - k] as string)) break;
+        k++;
+      }
+      if (k > tokens.length) found[p] = (found[p] as number) + 1;
+    }
+  }
+  return count;
+}
+
 export class Bm25 {
+  /** countTokens' working space: each phrase's occurrences, and the spans of the last tokens. */
+  private readonly found: number[];
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  /** Whether countTokens can compare the phrases' tokens (all ASCII) with a text's. */
+  private readonly asciiPhrases: boolean;
+
   private constructor(
     private readonly phrases: Phrase[],
     private readonly averageLength: number,
-  ) {}
+  ) {
+    this.found = phrases.map(() => 0);
+    const longest = Math.max(1, ...phrases.map((p) => p.tokens.length));
+    this.starts = new Int32Array(longest);
+    this.ends = new Int32Array(longest);
+    this.asciiPhrases = phrases.every((p) => p.tokens.every((token) => !NON_ASCII.test(token)));
+  }
 
   /** The scorer of `query` over messages_fts as it is now. */
   static async for(db: Kysely<Database>, query: SearchQuery): Promise<Bm25> {
@@ -101,7 +167,20 @@ export class Bm25 {
 
   /** The score of a message's text: lower ranks first, as FTS5's bm25() gives. */
   score(text: string): number {
-    const tokens = ftsTokens(text);
+    const length = this.asciiPhrases ? countTokens(text, this.phrases, this.found, this.starts, this.ends) : -1;
+    if (length < 0) return this.scoreTokens(ftsTokens(text));
+    const norm = K1 * (1 - B + (B * length) / this.averageLength);
+    let sum = 0;
+    for (let p = 0; p < this.phrases.length; p++) {
+      // FTS5 matched the row, so the phrase is in it even where this split and unicode61 differ.
+      const frequency = Math.max(1, this.found[p] as number);
+      sum += ((this.phrases[p] as Phrase).idf * frequency * (K1 + 1)) / (frequency + norm);
+    }
+    return -sum;
+  }
+
+  /** score() from the text's tokens, as ftsTokens makes them (any script). */
+  scoreTokens(tokens: readonly string[]): number {
     const norm = K1 * (1 - B + (B * tokens.length) / this.averageLength);
     let sum = 0;
     for (const phrase of this.phrases) {
