@@ -14,7 +14,8 @@
 //   (d) mixed load at the largest scale: 24 clients calling get_contact alone, 8 clients each
 //       asking a new search alone, then both together, with searches on the event loop
 //       (--read-pool-size 0, as before the read pool) and in the read pool (its default size),
-//       side by side, and once more with the pool and the rate limiter in Redis (--redis-url).
+//       side by side, once more with the pool and the rate limiter in Redis (--redis-url), and
+//       once more with the pool and V8's young generation capped (NODE_OPTIONS), for memory.
 //   (e) windowed searches: one client asking "double charge" in the last 7 days, a new window each
 //       time, at each of --windowed-scales (default: the largest scale; 3000 is ten million
 //       messages, a bench option only: seeding it takes long and about 8 GB on SQLite).
@@ -235,8 +236,8 @@ const SEARCH_CLIENTS = 8;
  * (d): 24 get_contact clients alone, then the same beside 8 clients each asking a new search,
  * against one `serve` whose searches run where `poolArgs` says.
  */
-async function mixedLoad(data, label, pool, poolArgs) {
-  const ours = await serve(data, poolArgs);
+async function mixedLoad(data, label, pool, poolArgs, env = {}) {
+  const ours = await serve(data, poolArgs, env);
   const auth = { authorization: `Bearer ${data.token}` };
   const { contactId } = await landmarks(ours.port, data.token);
   const contact = call('get_contact', { workspace_id: 'acme-hotels', contact_id: contactId });
@@ -293,9 +294,12 @@ for (const dialect of dialects) {
     const label = `${dialect}, ${data.counts.messages.toLocaleString('en-US')} messages`;
     await mixedLoad(data, label, 'searches on the event loop (--read-pool-size 0)', ['--read-pool-size', '0']);
     await mixedLoad(data, label, `read pool (default size, ${availableParallelism()})`, []);
-    // Every request writes its rate-limit bucket; on SQLite each write makes the pool's readers
-    // drop their page caches. With the limiter in Redis nothing is written on a read.
+    // Every request takes a rate-limit token. On SQLite the buckets have a file of their own, so
+    // that write leaves the pool's page caches alone; with Redis it leaves the server's process.
     if (redisServer) await mixedLoad(data, label, `read pool (default size, ${availableParallelism()}), limiter in Redis`, ['--redis-url', redisServer.url]);
+    // The memory setting self-hosting.md recommends: the young generation is most of what the
+    // serving thread adds under this load.
+    await mixedLoad(data, label, `read pool (default size, ${availableParallelism()}), NODE_OPTIONS=${SMALL_YOUNG_GENERATION}`, [], { NODE_OPTIONS: SMALL_YOUNG_GENERATION });
   }
   if (sections.has('windowed')) {
     for (const scale of windowedScales) {
