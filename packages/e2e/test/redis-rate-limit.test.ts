@@ -76,6 +76,8 @@ describe.skipIf(!REDIS_BIN)('the workspace rate limit in Redis, shared by two re
     await seed.stop();
     if (!seed.token) throw new Error(`serve --demo printed no token:\n${seed.output()}`);
     token = seed.token;
+    // The seed kept its buckets in SQLite: without its bucket file, one appearing shows a replica did too.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(seed.dataDir, `conduit.db-limits${suffix}`), { force: true });
     const copy = mkdtempSync(join(tmpdir(), 'conduit-e2e-'));
     cpSync(seed.dataDir, copy, { recursive: true });
     dataDirs = [seed.dataDir, copy];

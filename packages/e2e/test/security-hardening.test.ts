@@ -11,7 +11,8 @@ import { startServer, type ServerProcess } from '../src/server-process.js';
  */
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
-const FILES = ['conduit.db', 'conduit.db-wal', 'conduit.db-shm'];
+// The database, and the file of its rate-limit buckets (store/sqlite/bucket-file.ts), each with its WAL files.
+const FILES = ['conduit.db', 'conduit.db-wal', 'conduit.db-shm', 'conduit.db-limits', 'conduit.db-limits-wal', 'conduit.db-limits-shm'];
 
 let root: string;
 let umask: number;
@@ -31,7 +32,7 @@ afterAll(async () => {
 // Each server start seeds the demo (up to 15 s measured on a busy 2-core machine; the second test
 // starts two in a row, up to 28 s): more than the 60 s default leaves on a slower machine.
 describe('serve --demo on disk', { timeout: 180_000 }, () => {
-  it('creates its data directory 0700 and the database, its -wal and its -shm 0600, and warns about nothing', async () => {
+  it('creates its data directory 0700 and the database, its bucket file and their -wal and -shm 0600, and warns about nothing', async () => {
     const dataDir = join(root, 'fresh', 'data');
     const server = await startServer({ demo: true, dataDir });
     servers.push(server);

@@ -20,11 +20,15 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** The database's files and those of its rate-limit bucket file (store/sqlite/bucket-file.ts). */
+const SUFFIXES = ['', '-wal', '-shm', '-limits', '-limits-wal', '-limits-shm'];
+
 async function openWriteClose(file: string): Promise<void> {
   const store = await openSqliteStore({ file });
-  // A write, so the -wal and -shm files exist while it is open.
+  // A write to each, so the -wal and -shm files exist while it is open.
   await store.db.insertInto('settings').values({ key: `k${Math.random()}`, value: 'v' }).execute();
-  for (const suffix of ['', '-wal', '-shm']) expect(modeOf(`${file}${suffix}`), `${file}${suffix} while open`).toBe('600');
+  await store.bucketDb().insertInto('rate_limit_buckets').values({ key: `k${Math.random()}`, tokens: 1, updated_ms: 0 }).execute();
+  for (const suffix of SUFFIXES) expect(modeOf(`${file}${suffix}`), `${file}${suffix} while open`).toBe('600');
   await store.close();
 }
 
@@ -41,10 +45,11 @@ describe('SQLite database files', () => {
     mkdirSync(dir, { mode: 0o755 });
     chmodSync(dir, 0o755);
     const file = join(dir, 'conduit.db');
-    // An earlier version's process still running (or crashed), its three files left 0644.
+    // An earlier version's process still running (or crashed), its files left 0644.
     const earlier = await openSqliteStore({ file });
     await earlier.db.insertInto('settings').values({ key: 'earlier', value: 'v' }).execute();
-    for (const suffix of ['', '-wal', '-shm']) chmodSync(`${file}${suffix}`, 0o644);
+    await earlier.bucketDb().insertInto('rate_limit_buckets').values({ key: 'earlier', tokens: 1, updated_ms: 0 }).execute();
+    for (const suffix of SUFFIXES) chmodSync(`${file}${suffix}`, 0o644);
     await openWriteClose(file);
     await earlier.close();
     expect(modeOf(dir)).toBe('755'); // the directory is the administrator's: warned about, not changed
