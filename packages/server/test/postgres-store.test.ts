@@ -34,11 +34,14 @@ async function columnsOf(store: Store): Promise<string[]> {
       SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()`.execute(store.db);
     return rows.rows.filter((r) => own(r.table_name)).map((r) => `${r.table_name}.${r.column_name}`).sort();
   }
-  const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.execute(store.db);
+  // SQLite keeps the rate-limit buckets in a file of their own (store/sqlite/bucket-file.ts).
   const columns: string[] = [];
-  for (const { name } of tables.rows.filter((r) => own(r.name))) {
-    const info = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${name})`.execute(store.db);
-    columns.push(...info.rows.map((c) => `${name}.${c.name}`));
+  for (const db of [store.db, store.bucketDb()]) {
+    const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.execute(db);
+    for (const { name } of tables.rows.filter((r) => own(r.name))) {
+      const info = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${name})`.execute(db);
+      columns.push(...info.rows.map((c) => `${name}.${c.name}`));
+    }
   }
   return columns.sort();
 }
