@@ -6,8 +6,9 @@ import { decide, MAX_WINDOW_SECONDS, refillPerMs, type BucketStore, type RateLim
 
 /**
  * Token buckets kept beside the data (table rate_limit_buckets of Store.bucketDb: the PostgreSQL
- * database, or the SQLite database's bucket file), so every replica on it draws from the same buckets. Refill and take happen in one conditional upsert: the row only changes
- * when a token is available, so concurrent requests on several processes can never overspend it.
+ * database, or the SQLite database's bucket file), so every replica on it draws from the same
+ * buckets. Refill and take happen in one conditional upsert: the row only changes when a token
+ * is available, so concurrent requests on several processes can never overspend it.
  * A bucket is stored as its token count at `updated_ms`; no row is a full bucket.
  */
 export function createDatabaseBuckets(store: Store): BucketStore {
@@ -17,9 +18,9 @@ export function createDatabaseBuckets(store: Store): BucketStore {
 
   // Prepared: this runs on every MCP request. The casts keep PostgreSQL from typing the
   // parameters after the columns they meet (updated_ms is a bigint).
-  const takeOne = prepared((db: Kysely<BucketDatabase>, v: { key: string; now: number; cap: number; rate: number; full: number }) => {
+  const takeOne = prepared((on: Kysely<BucketDatabase>, v: { key: string; now: number; cap: number; rate: number; full: number }) => {
     const refilled = sql<number>`${least}(${double(v.cap)}, rate_limit_buckets.tokens + (${v.now} - rate_limit_buckets.updated_ms) * ${double(v.rate)})`;
-    const insert = db.insertInto('rate_limit_buckets');
+    const insert = on.insertInto('rate_limit_buckets');
     return (
       store.dialect === 'postgres'
         ? // A counter need not survive a crash, so its commit does not wait for the WAL flush:

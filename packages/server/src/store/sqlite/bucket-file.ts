@@ -11,7 +11,7 @@ import { withStatementCache } from './statement-cache.js';
  * read (SQLite discards the cache whenever another connection changed the file), so searches
  * re-read the index from the OS: 23.5 ms a search without the writes, 34.8 ms with them
  * (docs/benchmarks.md). Buckets hold no data worth a backup: without the file every bucket is
- * full, as after an idle hour.
+ * full, as after a day without requests.
  */
 export function bucketFileOf(database: string): string {
   return database === ':memory:' ? ':memory:' : `${database}-limits`;

@@ -7,11 +7,12 @@ function databaseFiles(file: string): string[] {
 }
 
 /**
- * The database holds every customer record and the server's keys: its files are the server's
- * alone (0600), whatever the umask, also in a directory that already existed and for files an
- * earlier version created 0644. A new directory is created 0700. SQLite creates the -wal and -shm
- * files with the database file's mode (and sets it whatever the umask), so making the database
- * file private before opening it covers the files still to come.
+ * The database holds every customer record and the server's keys, and its bucket file the
+ * addresses of recent clients: their files are the server's alone (0600), whatever the umask,
+ * also in a directory that already existed and for files an earlier version created 0644. A new
+ * directory is created 0700. SQLite creates the -wal and -shm files with the main file's mode
+ * (and sets it whatever the umask), so making that file private before opening it covers the
+ * files still to come.
  */
 export function makePrivate(file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
