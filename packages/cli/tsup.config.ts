@@ -15,7 +15,7 @@ export default defineConfig({
   // (docs/benchmarks.md, `pnpm bench:install`); what a host does not use (the full program, the
   // sign-in flow) stays in chunks loaded on demand. What is bundled is kept small on purpose: no
   // MCP SDK (mcp-client.ts speaks the protocol for the commands' one tool call), zod's mini build,
-  // proxies through node:http (bridge/proxy.ts) instead of undici. @napi-rs/keyring is an
+  // proxies through node:http (proxy.ts) instead of undici. @napi-rs/keyring is an
   // optionalDependency whose native binary comes from a per-platform package, loaded lazily: it
   // must stay a runtime import.
   noExternal: [/^(?!@napi-rs\/keyring$)/],

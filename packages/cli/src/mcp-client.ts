@@ -1,5 +1,5 @@
-import { parseSse } from './bridge/sse.js';
-import { isJsonRpcMessage, type JsonRpcMessage } from './bridge/jsonrpc.js';
+import { parseSse } from './sse.js';
+import { isJsonRpcMessage, type JsonRpcMessage } from './jsonrpc.js';
 import { proxyFetch } from './proxy-fetch.js';
 import { CLI_VERSION } from './version.js';
 

@@ -1,7 +1,7 @@
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import { proxyFor, tunnelAgent } from './bridge/proxy.js';
+import { proxyFor, tunnelAgent } from './proxy.js';
 import { CLI_VERSION } from './version.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;

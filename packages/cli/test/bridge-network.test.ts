@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../src/bridge/http.js';
-import { proxyFor } from '../src/bridge/proxy.js';
+import { proxyFor } from '../src/proxy.js';
 import { connectBridge, startPeer, type Peer } from './bridge-harness.js';
 import { makeLocalhostCert, type LocalhostCert } from './helpers/localhost-cert.js';
 

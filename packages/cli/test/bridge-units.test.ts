@@ -4,7 +4,7 @@ import { globToRegExp, toolNameFilter } from '../src/bridge/glob.js';
 import { retryAfterMs } from '../src/bridge/http.js';
 import { OptionError, parseHeader, resolveBridgeOptions } from '../src/bridge/options.js';
 import { ToolPolicy, type ListedTool } from '../src/bridge/policy.js';
-import { parseSse } from '../src/bridge/sse.js';
+import { parseSse } from '../src/sse.js';
 import { singleFlight } from '../src/bridge/token-source.js';
 import { loginCommand } from '../src/auth/login-command.js';
 import { canOpenBrowser } from '../src/auth/browser.js';

@@ -1,8 +1,8 @@
 import * as oidc from 'openid-client';
 import type { Credential, OAuthCredential } from '../credentials/types.js';
-import { unreachableProblem } from '../endpoint-problem.js';
 import type { Reporter } from '../output.js';
 import { configurationFor, oauthErrorText } from './client.js';
+import { unreachableProblem } from './endpoint-problem.js';
 
 type TokenName = 'refresh token' | 'access token';
 

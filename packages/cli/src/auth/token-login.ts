@@ -1,8 +1,8 @@
 import type { ResolvedStore } from '../credentials/resolve.js';
 import type { ApiTokenCredential, Credential } from '../credentials/types.js';
-import { httpProblem, unreachableProblem } from '../endpoint-problem.js';
 import { listWorkspaces, ToolCallError, withMcpClient, type Workspace } from '../mcp-client.js';
 import { probeEndpoint, type EndpointProbe } from './discovery.js';
+import { httpProblem, unreachableProblem } from './endpoint-problem.js';
 import { AuthError } from './errors.js';
 
 export interface TokenLoginResult {

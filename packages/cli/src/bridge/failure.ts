@@ -1,5 +1,5 @@
 import { errorCode } from './http.js';
-import { BRIDGE_ERROR } from './jsonrpc.js';
+import { BRIDGE_ERROR } from './error-replies.js';
 
 /** A failure the bridge reports to the client as a JSON-RPC error with this code. */
 export class BridgeFailure extends Error {

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { proxyFor, tunnelAgent } from './proxy.js';
+import { proxyFor, tunnelAgent } from '../proxy.js';
 
 /** A response body: streamed for SSE, read whole for JSON, drained when only the status matters. */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
@@ -33,7 +33,7 @@ export interface HttpClientOptions {
  * every start; bundled, it was also 0.5 MB of the package.
  *
  * With HTTP_PROXY / HTTPS_PROXY set (and NO_PROXY not matching), connections are tunnels through
- * the proxy (proxy.ts). NODE_EXTRA_CA_CERTS needs nothing here: Node adds those CAs to the default
+ * the proxy (../proxy.ts). NODE_EXTRA_CA_CERTS needs nothing here: Node adds those CAs to the default
  * store that every TLS connection uses.
  */
 export function createHttpClient(url: URL, options: HttpClientOptions = {}): HttpClient {

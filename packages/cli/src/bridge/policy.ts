@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { RequestId } from '../jsonrpc.js';
 import { toolNameFilter } from './glob.js';
-import type { RequestId } from './jsonrpc.js';
 
 export interface PolicyOptions {
   /** --workspace: id or slug injected as workspace_id where a call lacks one. */

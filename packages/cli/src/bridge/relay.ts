@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AuthError } from '../auth/errors.js';
+import { isJsonRpcMessage, isRequest, isResponse, type JsonRpcMessage, type JsonRpcRequest, type RequestId } from '../jsonrpc.js';
 import { Access } from './access.js';
-import {
-  BRIDGE_ERROR,
-  errorResponse,
-  isJsonRpcMessage,
-  isRequest,
-  isResponse,
-  toolErrorResult,
-  type JsonRpcMessage,
-  type JsonRpcRequest,
-  type RequestId,
-} from './jsonrpc.js';
+import { BRIDGE_ERROR, errorResponse, toolErrorResult } from './error-replies.js';
 import type { BridgeLog } from './log.js';
 import type { ListedTool, ToolPolicy } from './policy.js';
 import { BridgeFailure, describeError, ScopeRequiredError } from './failure.js';

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoginRequiredError } from '../auth/errors.js';
 import { parseBearerChallenge } from '../auth/www-authenticate.js';
+import { isJsonRpcMessage, isResponse, type JsonRpcMessage, type JsonRpcRequest, type RequestId } from '../jsonrpc.js';
+import { parseSse } from '../sse.js';
+import { BRIDGE_ERROR } from './error-replies.js';
 import { BridgeFailure, describeError, describeErrorBody, ScopeRequiredError, unreachable } from './failure.js';
 import { errorCode, header, isNetworkError, retryAfterMs, type HttpClient, type HttpResponse } from './http.js';
-import { BRIDGE_ERROR, isJsonRpcMessage, isResponse, type JsonRpcMessage, type JsonRpcRequest, type RequestId } from './jsonrpc.js';
 import type { BridgeLog } from './log.js';
-import { parseSse } from './sse.js';
 import type { TokenSource } from './token-source.js';
 
 /** The server closed a response stream before it carried the answer: retried like a dropped connection. */

@@ -1,14 +1,14 @@
 import { Command } from 'commander';
 import { getAccessToken, type AccessToken } from '../auth/access-token.js';
 import { discoverAuthorizationServer, discoverResource, probeEndpoint, type AuthorizationServerDiscovery, type EndpointProbe } from '../auth/discovery.js';
+import { suggestEndpoint } from '../auth/endpoint-hint.js';
+import { httpProblem, unreachableProblem } from '../auth/endpoint-problem.js';
 import { AuthError, DiscoveryError, LoginRequiredError, loginCommand, NotLoggedInError } from '../auth/errors.js';
 import { RefreshUnreachableError } from '../auth/refresh.js';
 import { splitScope } from '../auth/scopes.js';
 import { keychainFix } from '../credentials/keychain-advice.js';
 import { ENV_TOKEN, resolveStore, StoreUnavailableError, type ResolvedStore } from '../credentials/resolve.js';
 import type { Credential } from '../credentials/types.js';
-import { suggestEndpoint } from '../endpoint-hint.js';
-import { httpProblem, unreachableProblem } from '../endpoint-problem.js';
 import { listWorkspaces, ToolCallError, withMcpClient, type Workspace } from '../mcp-client.js';
 import { silentReporter } from '../output.js';
 import { serverUrl, urlOption } from './common.js';

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
+import { suggestEndpoint } from '../auth/endpoint-hint.js';
+import { unreachableProblem } from '../auth/endpoint-problem.js';
 import { AuthError, DiscoveryError } from '../auth/errors.js';
 import { DEFAULT_LOGIN_TIMEOUT_MS, login, type LoginOptions, type LoginResult } from '../auth/login.js';
 import { retireReplaced } from '../auth/revoke.js';
 import { loginWithApiToken } from '../auth/token-login.js';
 import { ENV_TOKEN, resolveStore } from '../credentials/resolve.js';
-import { suggestEndpoint } from '../endpoint-hint.js';
-import { unreachableProblem } from '../endpoint-problem.js';
 import { stderrReporter } from '../output.js';
 import { positiveInt, serverUrl, STORAGE_HELP, urlOption } from './common.js';
 

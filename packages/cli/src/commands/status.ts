@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { getAccessToken } from '../auth/access-token.js';
+import { unreachableProblem } from '../auth/endpoint-problem.js';
 import { loginCommand } from '../auth/login-command.js';
 import { ENV_TOKEN, resolveStore } from '../credentials/resolve.js';
-import { unreachableProblem } from '../endpoint-problem.js';
 import type { StoredEntry } from '../credentials/types.js';
 import { listWorkspaces, withMcpClient } from '../mcp-client.js';
 import { stderrReporter } from '../output.js';

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { getAccessToken, type AccessToken } from '../auth/access-token.js';
 import { probeEndpoint, type EndpointProbe } from '../auth/discovery.js';
+import { httpProblem, unreachableProblem } from '../auth/endpoint-problem.js';
 import { AuthError, loginCommand } from '../auth/errors.js';
 import { ENV_TOKEN } from '../credentials/resolve.js';
-import { httpProblem, unreachableProblem } from '../endpoint-problem.js';
 import { serverUrl, urlOption } from './common.js';
 
 export function tokenCommand(): Command {

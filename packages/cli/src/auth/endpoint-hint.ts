@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { canonicalUrl, isLoopbackHost } from './auth/url.js';
-import { proxyFetch } from './proxy-fetch.js';
+import { proxyFetch } from '../proxy-fetch.js';
+import { canonicalUrl, isLoopbackHost } from './url.js';
 
 /** The path Conduit servers (hosted and self-hosted) serve MCP on. */
 export const MCP_PATH = '/v1/mcp';

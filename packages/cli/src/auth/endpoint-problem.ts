@@ -1,6 +1,6 @@
-import type { EndpointProbe } from './auth/discovery.js';
+import { networkProblem } from '../network-problem.js';
+import type { EndpointProbe } from './discovery.js';
 import { suggestEndpoint } from './endpoint-hint.js';
-import { networkProblem } from './network-problem.js';
 
 /** Why an endpoint URL cannot be used, and the fix for that cause. */
 export interface EndpointProblem {
