@@ -8,7 +8,7 @@ import { createApiToken } from '../src/auth/api-tokens.js';
 import { createLimiter } from '../src/limits/policy.js';
 import { createDatabaseBuckets } from '../src/limits/token-bucket.js';
 import { createConduitServer, type ConduitServer } from '../src/server.js';
-import { openSqliteStore } from '../src/store/sqlite/open.js';
+import { openSqliteStore, SERVE_BUSY_TIMEOUT_MS } from '../src/store/sqlite/open.js';
 import type { Store } from '../src/store/store.js';
 import { createWorkspace } from './helpers.js';
 import { TEST_DATABASE_URL } from './test-database.js';
@@ -70,12 +70,14 @@ describe.skipIf(TEST_DATABASE_URL)('rate-limited requests on SQLite', () => {
   let store: Store;
   let server: ConduitServer;
   let token: string;
+  let unused: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'conduit-buckets-'));
-    store = await openSqliteStore({ file: join(dir, 'conduit.db') });
+    store = await openSqliteStore({ file: join(dir, 'conduit.db'), busyTimeoutMs: SERVE_BUSY_TIMEOUT_MS });
     const acme = await createWorkspace(store, 'acme');
     token = (await createApiToken(store, { name: 'reader', access: 'read_only', workspaceIds: [acme.id], expiresAt: null })).token;
+    unused = (await createApiToken(store, { name: 'unused', access: 'read_only', workspaceIds: [acme.id], expiresAt: null })).token;
     server = await createConduitServer({ store, port: 0, logger: pino({ level: 'silent' }), delivery: false, rateLimit: { limit: 1000, windowSeconds: 60 } });
   });
   afterAll(async () => {
@@ -84,10 +86,10 @@ describe.skipIf(TEST_DATABASE_URL)('rate-limited requests on SQLite', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const call = () =>
+  const call = (bearer = token) =>
     fetch(server.mcpUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_contacts', arguments: { workspace_id: 'acme' } } }),
     });
 
@@ -108,5 +110,20 @@ describe.skipIf(TEST_DATABASE_URL)('rate-limited requests on SQLite', () => {
     } finally {
       watcher.close();
     }
+  });
+
+  it('are answered while another process holds the database\'s write lock, and leave a token\'s first use to be recorded later', async () => {
+    const holder = new Sqlite(join(dir, 'conduit.db'));
+    const lastUsed = () => store.db.selectFrom('api_tokens').select('last_used_at').where('name', '=', 'unused').executeTakeFirstOrThrow();
+    holder.prepare('BEGIN EXCLUSIVE').run();
+    try {
+      expect((await call(unused)).status).toBe(200);
+    } finally {
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+    expect((await lastUsed()).last_used_at).toBeNull();
+    expect((await call(unused)).status).toBe(200);
+    expect((await lastUsed()).last_used_at).not.toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { base32, newId, nowIso } from '../ids.js';
 import { prepared } from '../store/prepared.js';
 import type { TokenAccess } from '../store/schema.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { Credential } from '../core/credential.js';
 
@@ -118,7 +119,16 @@ export async function verifyApiToken(store: Store, token: string, now = new Date
   if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now.toISOString())) return null;
   const workspaces = rows.flatMap((r) => (r.workspace_id ? [{ workspace_id: r.workspace_id }] : []));
   if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
-    await store.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.id).execute();
+    // Bookkeeping only: a read must not fail because another process holds SQLite's write lock
+    // (reads need no lock). The first request after it is released records the use.
+    await store.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: now.toISOString() })
+      .where('id', '=', row.id)
+      .execute()
+      .catch((error: unknown) => {
+        if (!isDatabaseUnavailable(error)) throw error;
+      });
   }
   return {
     kind: 'api_token',
