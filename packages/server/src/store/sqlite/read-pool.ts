@@ -4,6 +4,17 @@ import type { SearchBackend, SearchOptions } from '../search.js';
 import { READ_WORKER_URL } from './read-worker-url.js';
 
 /**
+ * Each worker's young generation, in MB (V8's default is 48: three 16 MB semi-spaces). A
+ * worker's garbage is the rows of the search it is on, dead by the next one. With the default,
+ * the two workers' young generations took a large part of what the pool adds to the process:
+ * under a mixed load at a million messages the peak RSS was 353–371 MB, against 278–304 MB with
+ * 24, at the same search throughput within noise (docs/benchmarks.md). It is the cap
+ * self-hosting.md recommends for the main thread (--max-semi-space-size=8), which a running
+ * process cannot set for itself.
+ */
+const WORKER_YOUNG_GENERATION_MB = 24;
+
+/**
  * SQLite's searches in worker threads, each with its own read-only connection, so a ranking
  * (tens of milliseconds of CPU at a million messages) never holds the event loop that every
  * other request needs. better-sqlite3 runs a statement to its end on the thread that asks, and
@@ -177,7 +188,7 @@ export class ReadPool implements SearchBackend {
 
   private spawn(slot: number): PoolWorker {
     const data: WorkerData = { file: this.options.file, cacheSizeKb: this.options.cacheSizeKb, stopFlags: this.stopFlags.buffer as SharedArrayBuffer, slot };
-    const thread = new Worker(READ_WORKER_URL, { workerData: data });
+    const thread = new Worker(READ_WORKER_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     const worker = new PoolWorker(
       thread,
       slot,
