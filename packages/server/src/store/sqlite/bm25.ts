@@ -127,7 +127,7 @@ function countTokens(text: string, phrases: readonly Phrase[], found: number[], 
 }
 
 export class Bm25 {
-  /** countTokens' working space: each phrase's occurrences, and the spans of the last tokens. */
+  /** Working space of score(): each phrase's occurrences in the text, and the spans of its last tokens. */
   private readonly found: number[];
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
@@ -168,24 +168,23 @@ export class Bm25 {
   /** The score of a message's text: lower ranks first, as FTS5's bm25() gives. */
   score(text: string): number {
     const length = this.asciiPhrases ? countTokens(text, this.phrases, this.found, this.starts, this.ends) : -1;
-    if (length < 0) return this.scoreTokens(ftsTokens(text));
+    return length < 0 ? this.scoreTokens(ftsTokens(text)) : this.fromCounts(length);
+  }
+
+  /** score() from the text's tokens, as ftsTokens makes them (any script). */
+  scoreTokens(tokens: readonly string[]): number {
+    for (let p = 0; p < this.phrases.length; p++) this.found[p] = occurrences(tokens, (this.phrases[p] as Phrase).tokens);
+    return this.fromCounts(tokens.length);
+  }
+
+  /** The bm25 sum of a text of `length` tokens in which each phrase occurs `found[p]` times. */
+  private fromCounts(length: number): number {
     const norm = K1 * (1 - B + (B * length) / this.averageLength);
     let sum = 0;
     for (let p = 0; p < this.phrases.length; p++) {
       // FTS5 matched the row, so the phrase is in it even where this split and unicode61 differ.
       const frequency = Math.max(1, this.found[p] as number);
       sum += ((this.phrases[p] as Phrase).idf * frequency * (K1 + 1)) / (frequency + norm);
-    }
-    return -sum;
-  }
-
-  /** score() from the text's tokens, as ftsTokens makes them (any script). */
-  scoreTokens(tokens: readonly string[]): number {
-    const norm = K1 * (1 - B + (B * tokens.length) / this.averageLength);
-    let sum = 0;
-    for (const phrase of this.phrases) {
-      const frequency = occurrences(tokens, phrase.tokens);
-      sum += (phrase.idf * frequency * (K1 + 1)) / (frequency + norm);
     }
     return -sum;
   }
@@ -198,8 +197,7 @@ function occurrences(tokens: readonly string[], phrase: readonly string[]): numb
     while (j < phrase.length && tokens[i + j] === phrase[j]) j++;
     if (j === phrase.length) count++;
   }
-  // FTS5 matched the row, so the phrase is in it even where this split and unicode61 differ.
-  return Math.max(1, count);
+  return count;
 }
 
 /**
