@@ -20,7 +20,8 @@
 //       time, at each of --windowed-scales (default: the largest scale; 3000 is ten million
 //       messages, a bench option only: seeding it takes long and about 8 GB on SQLite).
 // Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 3,30,300] [--postgres URL]
-//          [--windowed-scales 300,3000] [--sections peers,rows,mixed,windowed]
+//          [--windowed-scales 300,3000] [--sections peers,rows,mixed,windowed] [--dialects sqlite,postgres]
+// --dialects picks the databases (default: SQLite, and PostgreSQL when --postgres gives one).
 // Seeded data is cached (SQLite under $TMPDIR/conduit-bench, PostgreSQL as conduit_bench_<scale>
 // databases): the demo data is deterministic, so reruns skip seeding.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     postgres: { type: 'string' },
     'windowed-scales': { type: 'string' },
     sections: { type: 'string', default: 'peers,rows,mixed,windowed' },
+    dialects: { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -185,7 +187,11 @@ const wantsRedis = sections.has('rows') || sections.has('mixed');
 const redisServer = wantsRedis ? await startRedis() : undefined;
 if (wantsRedis && !redisServer) process.stderr.write('redis-server not installed: no Redis limiter rows\n');
 
-const dialects = values.postgres ? ['sqlite', 'postgres'] : ['sqlite'];
+const dialects = (values.dialects ?? (values.postgres ? 'sqlite,postgres' : 'sqlite')).split(',');
+for (const dialect of dialects) {
+  if (dialect !== 'sqlite' && dialect !== 'postgres') throw new Error(`--dialects: expected sqlite and/or postgres, got ${dialect}`);
+  if (dialect === 'postgres' && !values.postgres) throw new Error('--dialects postgres needs --postgres URL (bench/run.sh passes one when PostgreSQL is installed)');
+}
 /** V8's young generation capped at 8 MB a semi-space (16 MB by default): the memory setting docs/self-hosting.md recommends. */
 const SMALL_YOUNG_GENERATION = '--max-semi-space-size=8';
 

@@ -68,6 +68,13 @@ export const postgresMigrations: Record<string, Migration> = {
   '0009_rate_limit_buckets_own_file': {
     async up() {},
   },
+  // The message index also finds a seq range itself (postgres/seq-blocks.ts), as FTS5 seeks a
+  // rowid range: rewrites messages_fts and rebuilds its index (about 11 s per million messages).
+  '0010_message_seq_blocks': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of MESSAGE_SEQ_BLOCKS_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const T = 'TEXT COLLATE "C"';
@@ -324,4 +331,20 @@ const MESSAGE_TIME_BUCKETS_SCHEMA = [
   // transaction takes the version row's lock before the bucket row's, and two cannot deadlock.
   `CREATE TRIGGER messages_time_bucket_ai AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION message_time_bucket_widen()`,
   `CREATE TRIGGER messages_time_bucket_au AFTER UPDATE OF created_at, workspace_id ON messages FOR EACH ROW EXECUTE FUNCTION message_time_bucket_widen()`,
+];
+
+/**
+ * Each indexed message also carries the blocks of seq it is in, as lexemes (`b10_<seq >> 10>`,
+ * `b14_…`, `b18_…`: blocks of 1,024, 16,384 and 262,144 seqs), in the same GIN index as its
+ * words. A search over a seq range then asks for its words AND the blocks covering the range,
+ * and the index hands back only the matches in those blocks. With the words alone it handed
+ * back every match in the database, each one read from the table and, for a phrase, checked
+ * again: about 10 ms per query for "double charge" at a million messages, however narrow the
+ * range, and in proportion to the whole history. Kept under the index's old name.
+ */
+const MESSAGE_SEQ_BLOCKS_SCHEMA = [
+  `ALTER TABLE messages_fts ADD COLUMN seq_blocks tsvector GENERATED ALWAYS AS
+    (array_to_tsvector(ARRAY['b10_' || (seq >> 10)::text, 'b14_' || (seq >> 14)::text, 'b18_' || (seq >> 18)::text])) STORED`,
+  `DROP INDEX messages_fts_tsv`,
+  `CREATE INDEX messages_fts_tsv ON messages_fts USING GIN (tsv, seq_blocks)`,
 ];

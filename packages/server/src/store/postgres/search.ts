@@ -19,6 +19,8 @@ import type {
 } from '../search.js';
 import { rankNewestMatches, type Interruption, type MatchRow, type RankingQueries, type Slice } from '../conversation-ranking.js';
 import { inList, matchRange, pageIsSmall, pathFilter, timeRange, withRelevance } from '../search-sql.js';
+import type { SeqRange } from '../search-window.js';
+import { seqBlocksQuery } from './seq-blocks.js';
 
 /**
  * Full-text search over the `<table>_fts` tsvector side tables (see migrations.ts), equivalent
@@ -124,6 +126,17 @@ export function finishSnippet(text: string, fragment: string, query: SearchQuery
   return `${WORDY.test(head) ? ELLIPSIS : head}${joined}${WORDY.test(tail) ? ELLIPSIS : tail}`;
 }
 
+/**
+ * `AND` the messages in a seq range: the blocks covering it, which the message index answers
+ * with the words (postgres/seq-blocks.ts, migration 0010), so only the range's matches are read
+ * and rechecked; then the exact bounds.
+ */
+function seqRange(range: SeqRange): RawBuilder<unknown> {
+  const blocks = seqBlocksQuery(range);
+  const inBlocks = blocks === undefined ? sql`` : sql`AND f.seq_blocks @@ ${blocks}::tsquery`;
+  return sql`${inBlocks} AND f.seq BETWEEN ${range.minSeq} AND ${range.maxSeq}`;
+}
+
 /** Keyset condition over (score, seq); PostgreSQL cannot name output columns in WHERE, so callers wrap. */
 function afterRank(after: RankKey | undefined): RawBuilder<unknown> {
   return after ? sql`WHERE (score > ${after.score}::float8 OR (score = ${after.score}::float8 AND seq > ${after.seq}))` : sql``;
@@ -143,12 +156,12 @@ export class PostgresSearch implements SearchBackend, RankingQueries {
 
   async sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]> {
     const q = toTsQuery(p.query);
-    // The seq range is ANDed with the GIN index's matches before any row is read, so only the
-    // slice's matches are rechecked and scored.
+    // The index answers the words and the slice's seq blocks together, so only the slice's
+    // matches are read, rechecked and scored.
     const result = await sql<MatchRow>`
       SELECT m.conversation_id, ${rank(BODY_WEIGHTS, sql.ref('f.tsv'), q)} AS score, m.created_at
       FROM messages_fts f JOIN messages m ON m.seq = f.seq
-      WHERE f.tsv @@ ${q} AND f.seq BETWEEN ${slice.minSeq} AND ${slice.maxSeq}
+      WHERE f.tsv @@ ${q} ${seqRange(slice)}
         AND m.workspace_id = ${p.workspaceId} ${timeRange(sql.ref('m.created_at'), slice.created)}`.execute(this.db);
     return result.rows;
   }
@@ -163,7 +176,7 @@ export class PostgresSearch implements SearchBackend, RankingQueries {
     if (!(await pageIsSmall(this.db, p.conversationIds))) {
       const window = await matchRange(this.db, p);
       if (window === null) return [];
-      const range = window ? sql`AND f.seq BETWEEN ${window.minSeq} AND ${window.maxSeq}` : sql``;
+      const range = window ? seqRange(window) : sql``;
       matches = sql`FROM messages_fts f JOIN messages m ON m.seq = f.seq WHERE f.tsv @@ ${q} ${range}`;
     }
     // The headline is computed in the outer query, only for the rows kept per conversation.

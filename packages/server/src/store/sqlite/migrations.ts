@@ -56,6 +56,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       await sql.raw('DROP TABLE rate_limit_buckets').execute(db);
     },
   },
+  // PostgreSQL's message index learned to find a seq range (its 0010); FTS5 seeks a rowid range
+  // already (sqlite/search.ts): nothing to do, under the same name.
+  '0010_message_seq_blocks': {
+    async up() {},
+  },
 };
 
 const TS = 'TEXT NOT NULL';
