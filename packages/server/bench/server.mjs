@@ -16,9 +16,10 @@
 //       (--read-pool-size 0, as before the read pool) and in the read pool (its default size),
 //       side by side, once more with the pool and the rate limiter in Redis (--redis-url), and
 //       once more with the pool and V8's young generation capped (NODE_OPTIONS), for memory.
-//   (e) windowed searches: one client asking "double charge" in the last 7 days, a new window each
-//       time, at each of --windowed-scales (default: the largest scale; 3000 is ten million
-//       messages, a bench option only: seeding it takes long and about 8 GB on SQLite).
+//   (e) windowed searches: one client asking "double charge" in the last 7 days and in the last
+//       24 hours, a new window each time, at each of --windowed-scales (default: the largest
+//       scale; 3000 is ten million messages, a bench option only: seeding it takes long and
+//       about 8 GB on SQLite).
 // Usage: node bench/server.mjs [--duration 10] [--connections 32] [--scales 3,30,300] [--postgres URL]
 //          [--windowed-scales 300,3000] [--sections peers,rows,mixed,windowed] [--dialects sqlite,postgres]
 // --dialects picks the databases (default: SQLite, and PostgreSQL when --postgres gives one).
@@ -263,17 +264,22 @@ async function mixedLoad(data, label, pool, poolArgs, env = {}) {
   ours.child.kill();
 }
 
-/** (e): one client, "double charge" in the 7 days before the newest message, a new window each time; and all time, for comparison. */
+/**
+ * (e): one client, "double charge" in the 7 days and in the 24 hours before the newest message
+ * (the product page's "last week" and "last 24 hours"), a new window each time; and all time,
+ * for comparison.
+ */
 async function windowedSearch(data, label) {
   const ours = await serve(data);
   const auth = { authorization: `Bearer ${data.token}` };
   const { newest } = await landmarks(ours.port, data.token);
-  const week = newest - 7 * 86_400_000;
   let shift = 0;
-  const lastWeek = () => call('search_conversations', { ...searchArgs, created_after: new Date(week).toISOString(), created_before: new Date(newest + 60_000 + shift++).toISOString() });
-  const weekRow = await load(`windowed: last 7 days, new each time, ${label}`, ours.port, lastWeek, auth, 1);
+  const last = (ms) => () =>
+    call('search_conversations', { ...searchArgs, created_after: new Date(newest - ms).toISOString(), created_before: new Date(newest + 60_000 + shift++).toISOString() });
+  const weekRow = await load(`windowed: last 7 days, new each time, ${label}`, ours.port, last(7 * 86_400_000), auth, 1);
+  const dayRow = await load(`windowed: last 24 hours, new each time, ${label}`, ours.port, last(86_400_000), auth, 1);
   const allRow = await load(`all time, new each time, ${label}`, ours.port, newSearches(), auth, 1);
-  windowed.push({ label, messages: data.counts.messages, week: weekRow, all: allRow });
+  windowed.push({ label, messages: data.counts.messages, week: weekRow, day: dayRow, all: allRow });
   memory.push({ name: `(e) conduit, ${label}`, ...memoryOf(ours.child.pid) });
   ours.child.kill();
 }
@@ -341,14 +347,16 @@ if (mixed.length > 0) {
   }
 }
 if (windowed.length > 0) {
-  console.log('\n(e) One client, a new search each time: "double charge" in the last 7 days, and in all time\n');
-  console.log('| data | last 7 days p50 / p99 ms | vs the first row | all time p50 / p99 ms | errors |');
-  console.log('| --- | --- | ---: | --- | ---: |');
+  console.log('\n(e) One client, a new search each time: "double charge" in the last 7 days, in the last 24 hours, and in all time\n');
+  console.log('| data | last 7 days p50 / p99 ms | vs the first row | last 24 hours p50 / p99 ms | all time p50 / p99 ms | errors |');
+  console.log('| --- | --- | ---: | --- | --- | ---: |');
   const base = new Map();
   for (const w of windowed) {
     const dialect = w.label.split(',')[0];
     if (!base.has(dialect)) base.set(dialect, w.week.p50);
-    console.log(`| ${w.label} | ${fmt(w.week.p50, 1)} / ${fmt(w.week.p99, 1)} | ${fmt(w.week.p50 / Math.max(base.get(dialect), 0.5), 2)}× | ${fmt(w.all.p50, 1)} / ${fmt(w.all.p99, 1)} | ${w.week.errors + w.all.errors} |`);
+    const row = (r) => `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)}`;
+    const ratio = fmt(w.week.p50 / Math.max(base.get(dialect), 0.5), 2);
+    console.log(`| ${w.label} | ${row(w.week)} | ${ratio}× | ${row(w.day)} | ${row(w.all)} | ${w.week.errors + w.day.errors + w.all.errors} |`);
   }
 }
 console.log('\n| process | RSS MB at end | peak RSS MB |');
