@@ -127,7 +127,10 @@ function countTokens(text: string, phrases: readonly Phrase[], found: number[], 
 }
 
 export class Bm25 {
-  /** Working space of score(): each phrase's occurrences in the text, and the spans of its last tokens. */
+  /**
+   * Working space of score() and scoreTokens(): each phrase's occurrences in the text being
+   * scored, and (countTokens only) the spans of its last tokens.
+   */
   private readonly found: number[];
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
