@@ -99,15 +99,30 @@ function expectSameRanking(actual: RankedId[], expected: RankedId[]): void {
 }
 
 /** The engine's queries, recording every slice it reads and how many matches each gave. */
-function recording(): { queries: RankingQueries; slices: Array<Slice & { matches: number }> } {
-  const slices: Array<Slice & { matches: number }> = [];
+/**
+ * The engine's queries, recording every slice it reads, how many matches the engine gave for it
+ * and (`read`) the matches the ranking got. With `newestOnly`, the ranking gets only the `newest`
+ * of a slice's matches when it asks for them: a no-op on SQLite, whose query already stops there;
+ * on PostgreSQL, which gives them all (see its sliceMatches), it plays a dialect that stops, so
+ * the ranking's handling of a slice read only in part is checked on both.
+ */
+function recording(options: { newestOnly?: boolean } = {}): {
+  queries: RankingQueries;
+  slices: Array<Slice & { matches: number; newest: number | undefined }>;
+  read: MatchRow[];
+} {
+  const slices: Array<Slice & { matches: number; newest: number | undefined }> = [];
+  const read: MatchRow[] = [];
   return {
     slices,
+    read,
     queries: {
       db: engine.db,
-      async sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]> {
-        const rows = await engine.sliceMatches(p, slice);
-        slices.push({ ...slice, matches: rows.length });
+      async sliceMatches(p: ConversationSearch, slice: Slice, newest?: number): Promise<MatchRow[]> {
+        let rows = await engine.sliceMatches(p, slice, newest);
+        slices.push({ ...slice, matches: rows.length, newest });
+        if (options.newestOnly && newest !== undefined) rows = [...rows].sort((a, b) => b.seq - a.seq).slice(0, newest);
+        read.push(...rows);
         return rows;
       },
     },
@@ -213,6 +228,82 @@ describe(`ranking the newest matches (${TEST_DATABASE_URL ? 'postgres' : 'sqlite
     expect(read).toBeLessThanOrEqual(MAX_RANKED_MATCHES * 1.25);
   });
 
+  /**
+   * A workspace where "parcel" is in 1 message an hour for the newest 100 of 300 hours and in 16
+   * an hour before them, written in time order: the first slice's match rate is a third of the
+   * older hours', so the next slice holds far more matches than the cap still needs. With
+   * `early`, one more an hour across all 300 hours is written first (low seq, any time).
+   */
+  async function seedRateShift(slug: string, early: boolean): Promise<string> {
+    const id = (await createWorkspace(t.store, slug)).id;
+    const conversations = Array.from({ length: 600 }, () => newId('cv'));
+    await t.store.db
+      .insertInto('conversations')
+      .values(
+        conversations.map((cv) => ({
+          id: cv, workspace_id: id, contact_id: contactId, channel: 'email', status: 'open', assignee_id: null, subject: null,
+          message_count: 0, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0),
+        })),
+      )
+      .execute();
+    const message = (hour: number, minute: number, body: string, i: number): Insertable<MessagesTable> => ({
+      id: newId('msg'), workspace_id: id, conversation_id: conversations[i % conversations.length]!, direction: 'inbound', author_type: 'contact',
+      author_id: null, author_name: null, channel: 'email', body, subject: null, status: null, sender_id: null, created_at: at(hour, minute),
+    });
+    const rows: Array<Insertable<MessagesTable>> = [];
+    // Short and saying it three times: the early ones score best, so a missing one changes the page.
+    if (early) for (let hour = 0; hour < 300; hour++) rows.push(message(hour, 59, 'parcel parcel parcel', hour * 7));
+    for (let hour = 0; hour < 300; hour++) {
+      const matching = hour >= 200 ? 1 : 16;
+      for (let k = 0; k < 20; k++) rows.push(message(hour, k * 2, k < matching ? `parcel ${'late '.repeat(k % 3)}${k}` : `other ${k}`, hour * 13 + k * 17));
+    }
+    for (let i = 0; i < rows.length; i += 400) await t.store.db.insertInto('messages').values(rows.slice(i, i + 400)).execute();
+    return id;
+  }
+
+  const parcelsSince = async (workspaceId: string, since: string) =>
+    Number(
+      (
+        await t.store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('workspace_id', '=', workspaceId).where('body', 'like', '%parcel%').where('created_at', '>=', since)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('reads no match it does not rank when older hours match far more often than the newest', async () => {
+    const shift = await seedRateShift('shift', false);
+    const { queries, slices, read } = recording({ newestOnly: true });
+    const p = { ...search({ query: parseSearchQuery('parcel') }), workspaceId: shift };
+    const ranking = await rankNewestMatches(queries, p);
+    expect(ranking.since).toBeDefined();
+    const ranked = await parcelsSince(shift, ranking.since!);
+    expect(ranked).toBeGreaterThanOrEqual(MAX_RANKED_MATCHES);
+    // Every match read is ranked: none before the cut's hour was read and thrown away (reading
+    // whole slices read all 3,300 there are).
+    expect(read.length).toBe(ranked);
+    expectSameRanking(ranking.ranked, await reference({ ...p, created: { after: ranking.since! } }));
+    // SQLite's query itself stops at the newest asked for.
+    if (t.store.dialect === 'sqlite') for (const slice of slices) expect(slice.matches).toBeLessThanOrEqual(slice.newest ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('ranks every match from the cut\'s hour on when the slice that filled the cap was read only in part', async () => {
+    // The early messages have the lowest seqs: the newest-first read of the slice that fills the
+    // cap stops long before them, and the ones from the cut's hour on are read after it.
+    const shift = await seedRateShift('shift-early', true);
+    const { queries, read } = recording({ newestOnly: true });
+    const p = { ...search({ query: parseSearchQuery('parcel') }), workspaceId: shift };
+    const ranking = await rankNewestMatches(queries, p);
+    expect(ranking.since).toBeDefined();
+    const since = ranking.since!;
+    // Fewer read than all 3,600 matches: the slice that filled the cap was read only in part...
+    expect(read.length).toBeLessThan(3600);
+    // ...and yet every match from the cut's hour on was read, once.
+    const fromCut = read.filter((r) => r.created_at >= since);
+    expect(fromCut.length).toBe(await parcelsSince(shift, since));
+    expect(new Set(fromCut.map((r) => r.seq)).size).toBe(fromCut.length);
+    expectSameRanking(ranking.ranked, await reference({ ...p, created: { after: since } }));
+  });
+
   it('finds messages written out of time order, and keeps since exact for them', async () => {
     // An import of old messages after newer ones: their seq is high, their time old.
     const late = newId('cv');
@@ -239,8 +330,8 @@ describe(`ranking the newest matches (${TEST_DATABASE_URL ? 'postgres' : 'sqlite
     const controller = new AbortController();
     const stopAfterFirst: RankingQueries = {
       db: queries.db,
-      async sliceMatches(p, slice) {
-        const rows = await queries.sliceMatches(p, slice);
+      async sliceMatches(p, slice, newest) {
+        const rows = await queries.sliceMatches(p, slice, newest);
         controller.abort();
         return rows;
       },

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Channel, ConversationStatus, Database } from './schema.js';
 import type { ConversationSearch, RankedId, Ranking, TimeRange } from './search.js';
-import { BucketsNewestFirst, hourOf, hourStart, type Bucket, type SeqRange } from './search-window.js';
+import { BucketsNewestFirst, hourOf, hourStart, windowSeqRange, type Bucket, type SeqRange } from './search-window.js';
 
 /**
  * Most matching messages one conversation search ranks. Ranking scores every match (bm25 or
@@ -18,6 +18,7 @@ export interface MatchRow {
   conversation_id: string;
   score: number;
   created_at: string;
+  seq: number;
 }
 
 /** A part of the window: its time range and the seq range that holds its messages. */
@@ -33,8 +34,12 @@ export interface Interruption {
 /** What a dialect supplies: its queries, on the connection the ranking runs on. */
 export interface RankingQueries {
   readonly db: Kysely<Database>;
-  /** The messages in the slice (time range and seq range) matching the query, in the workspace. */
-  sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]>;
+  /**
+   * The messages in the slice (time range and seq range) matching the query, in the workspace.
+   * Given `newest`, a dialect may return only that many, those of highest seq, where that saves
+   * it work (SQLite reads and scores a match at a time); or all of them.
+   */
+  sliceMatches(p: ConversationSearch, slice: Slice, newest?: number): Promise<MatchRow[]>;
 }
 
 /** The first slice reads about this many messages: enough for the cap if every message matched. */
@@ -62,8 +67,9 @@ function earlier(a: string | undefined, b: string | undefined): string | undefin
  * Ranks a conversation search by reading its window newest first, a slice of hours at a time,
  * until MAX_RANKED_MATCHES matches are found (or, continuing a limited search, all matches since
  * its `since`). Each slice is sized from the match rate seen so far, so a common word reads a few
- * hours and a rare phrase a few larger slices. The cut falls on the hour of the last match
- * needed, so `since` is exact: every match at or after it is ranked, none before it.
+ * hours and a rare phrase a few larger slices. The slice that fills the cap is read newest first
+ * only as far as the cap needs, where the dialect can stop early. The cut falls on the hour of the
+ * last match needed, so `since` is exact: every match at or after it is ranked, none before it.
  */
 export async function rankNewestMatches(queries: RankingQueries, p: ConversationSearch, interruption?: Interruption): Promise<Ranking> {
   const window: TimeRange = { after: later(p.created.after, p.since ?? undefined), before: p.created.before };
@@ -72,6 +78,8 @@ export async function rankNewestMatches(queries: RankingQueries, p: Conversation
   const rows: MatchRow[] = [];
   let scanned = 0;
   let lastSlice = 0;
+  /** The slice that filled the cap, when it had more matches than were needed, and the lowest seq read of it. */
+  let cutShort: { slice: Slice; below: number } | undefined;
   while (rows.length < cap) {
     interruption?.throwIfAborted();
     const first = await buckets.next();
@@ -87,30 +95,53 @@ export async function rankNewestMatches(queries: RankingQueries, p: Conversation
       await buckets.next();
     }
     const oldest = slice.at(-1) as Bucket;
-    rows.push(
-      ...(await queries.sliceMatches(p, {
-        created: { after: later(window.after, hourStart(oldest.fromHour)), before: earlier(window.before, hourStart(first.toHour + 1)) },
-        minSeq: Math.min(...slice.map((b) => b.minSeq)),
-        maxSeq: Math.max(...slice.map((b) => b.maxSeq)),
-      })),
-    );
+    const range: Slice = {
+      created: { after: later(window.after, hourStart(oldest.fromHour)), before: earlier(window.before, hourStart(first.toHour + 1)) },
+      minSeq: Math.min(...slice.map((b) => b.minSeq)),
+      maxSeq: Math.max(...slice.map((b) => b.maxSeq)),
+    };
+    // The match rate changes over time (the slice's estimate was 1.3 times too low for "double
+    // charge" over the demo data's month), so a slice can hold many more matches than the cap
+    // still needs. Only the newest of them are read and scored; the rest of the last hour ranked
+    // is read below.
+    const needed = cap - rows.length;
+    const found = await queries.sliceMatches(p, range, Number.isFinite(needed) ? needed : undefined);
+    for (const row of found) rows.push(row);
+    // Exactly as many as asked for: there may be more (with more, the dialect gave them all).
+    if (found.length === needed) cutShort = { slice: range, below: Math.min(...found.map((r) => r.seq)) };
     scanned += messages;
     lastSlice = messages;
   }
   interruption?.throwIfAborted();
+  if (cutShort) {
+    // The matches of the cut's hour and later that the slice left unread: their seq is below those
+    // read (seq need not follow time, so they can be anywhere from that hour's lowest seq on).
+    const { slice, below } = cutShort;
+    const after = later(slice.created.after, cutOf(rows, cap)) as string;
+    const rest = await windowSeqRange(queries.db, p.workspaceId, { after, before: slice.created.before });
+    if (rest && rest.minSeq < below) {
+      const more = await queries.sliceMatches(p, { created: { after, before: slice.created.before }, minSeq: Math.max(slice.minSeq, rest.minSeq), maxSeq: below - 1 });
+      for (const row of more) rows.push(row);
+    }
+  }
 
   // A continuation ranks what its first page ranked, and says so as that page did.
   let since = typeof p.since === 'string' && (p.created.after === undefined || p.since > p.created.after) ? p.since : undefined;
   let kept = rows;
   if (rows.length >= cap) {
-    const byTime = rows.map((r) => r.created_at).sort();
-    const cut = hourStart(hourOf(byTime[byTime.length - cap] as string));
+    const cut = cutOf(rows, cap);
     if (window.after === undefined || cut > window.after) {
       kept = rows.filter((r) => r.created_at >= cut);
-      if (kept.length < rows.length || (await buckets.peek()) !== undefined) since = cut;
+      if (kept.length < rows.length || cutShort || (await buckets.peek()) !== undefined) since = cut;
     }
   }
   return { ranked: await rankConversations(queries, p, kept), since };
+}
+
+/** The start of the hour of the cap-th newest match: every match from then on is ranked. */
+function cutOf(rows: readonly MatchRow[], cap: number): string {
+  const byTime = rows.map((r) => r.created_at).sort();
+  return hourStart(hourOf(byTime[byTime.length - cap] as string));
 }
 
 /**

@@ -65,16 +65,20 @@ export class SqliteSearch implements SearchBackend, RankingQueries {
     return rankNewestMatches(this, p, options?.signal);
   }
 
-  async sliceMatches(p: ConversationSearch, slice: Slice): Promise<MatchRow[]> {
+  async sliceMatches(p: ConversationSearch, slice: Slice, newest?: number): Promise<MatchRow[]> {
     let scorer = this.scorers.get(p);
     if (!scorer) this.scorers.set(p, (scorer = Bm25.for(this.db, p.query)));
-    const result = await sql<{ conversation_id: string; created_at: string; body: string }>`
-      SELECT m.conversation_id, m.created_at, m.body
+    // FTS5 walks the index in descending rowid order itself, so the limit stops the walk early:
+    // the messages past it are neither read from the table nor scored.
+    const limit = newest === undefined ? sql`` : sql`ORDER BY messages_fts.rowid DESC LIMIT ${newest}`;
+    const result = await sql<{ conversation_id: string; created_at: string; seq: number; body: string }>`
+      SELECT m.conversation_id, m.created_at, m.seq, m.body
       FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
       WHERE messages_fts MATCH ${toFtsMatch(p.query)} ${rowidRange(slice)}
-        AND m.workspace_id = ${p.workspaceId} ${timeRange(sql.ref('m.created_at'), slice.created)}`.execute(this.db);
+        AND m.workspace_id = ${p.workspaceId} ${timeRange(sql.ref('m.created_at'), slice.created)}
+      ${limit}`.execute(this.db);
     const bm25 = await scorer;
-    return result.rows.map((row) => ({ conversation_id: row.conversation_id, created_at: row.created_at, score: bm25.score(row.body) }));
+    return result.rows.map((row) => ({ conversation_id: row.conversation_id, created_at: row.created_at, seq: row.seq, score: bm25.score(row.body) }));
   }
 
   async findConversationHits(p: ConversationHitSearch): Promise<MessageHit[]> {
