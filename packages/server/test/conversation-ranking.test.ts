@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { Migrator, sql, type Insertable } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type Insertable, type LogEvent } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import { MAX_RANKED_MATCHES, rankNewestMatches, type MatchRow, type RankingQueries, type Slice } from '../src/store/conversation-ranking.js';
@@ -14,7 +16,7 @@ import { parseSearchQuery, type ConversationSearch, type RankedId } from '../src
 import { toFtsMatch, SqliteSearch } from '../src/store/sqlite/search.js';
 import { Bm25, ftsTokens } from '../src/store/sqlite/bm25.js';
 import { toTsQuery } from '../src/store/postgres/search.js';
-import type { MessagesTable } from '../src/store/schema.js';
+import type { Database, MessagesTable } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
 import { searchConversations } from '../src/tools/conversations.js';
 import { callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
@@ -59,6 +61,15 @@ async function seed(store: Store): Promise<void> {
     }
   }
   for (let i = 0; i < rows.length; i += 400) await store.db.insertInto('messages').values(rows.slice(i, i + 400)).execute();
+}
+
+/** A second connection to the test database, logging every query it runs. */
+function loggingDb(queries: CompiledQuery[]): Kysely<Database> {
+  const log = (event: LogEvent) => void queries.push(event.query);
+  if (t.store.dialect === 'postgres') {
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: t.databaseArgs[1], max: 1 }) }), log });
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(t.store.location, { readonly: true }) }), log });
 }
 
 /** The ranking as it was before: every match of the window, one grouped query, no limit but the page. */
@@ -457,6 +468,35 @@ describe('message time buckets', () => {
       expect(buckets.reduce((n, b) => n + b.messages, 0)).toBe(expected.length * 2);
       const covered = expected.filter((hour) => buckets.some((b) => hourOfTest(b.fromHour) <= hour && hour <= hourOfTest(b.toHour)));
       expect(covered).toEqual([...expected]);
+    }
+  });
+
+  it('are read a few weeks at a time at first, not the whole of a long history at once', async () => {
+    // A message a day for 500 days.
+    const daily = (await createWorkspace(t.store, 'daily')).id;
+    const cv = newId('cv');
+    await t.store.db.insertInto('conversations').values({ id: cv, workspace_id: daily, contact_id: contactId, channel: 'email', status: 'open', assignee_id: null, subject: null, message_count: 0, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) }).execute();
+    await t.store.db
+      .insertInto('messages')
+      .values(Array.from({ length: 500 }, (_, day) => ({ id: newId('msg'), workspace_id: daily, conversation_id: cv, direction: 'inbound' as const, author_type: 'contact' as const, author_id: null, author_name: null, channel: 'email' as const, body: 'hello', subject: null, status: null, sender_id: null, created_at: at(day * 24) })))
+      .execute();
+    const queries: CompiledQuery[] = [];
+    const db = loggingDb(queries);
+    try {
+      const buckets = new BucketsNewestFirst(db, daily, {});
+      const grouped = () => queries.filter((q) => /sum\(/i.test(q.sql));
+      let messages = 0;
+      let next = await buckets.next();
+      for (; next && grouped().length < 3; next = await buckets.next()) messages += next.messages;
+      // The third grouped read (hours, days, then weeks) is the first of weeks. Its parameters
+      // are the workspace and its hours' bounds: it reaches eight weeks back, not 64.
+      const weeks = grouped()[2]!;
+      expect(Number(weeks.parameters[2]) - Number(weeks.parameters[1])).toBeLessThan(8 * 168);
+      // And the rest of the history is still read, by the reads after it.
+      for (; next; next = await buckets.next()) messages += next.messages;
+      expect(messages).toBe(500);
+    } finally {
+      await db.destroy();
     }
   });
 
