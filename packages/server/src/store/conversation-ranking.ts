@@ -78,7 +78,7 @@ export async function rankNewestMatches(queries: RankingQueries, p: Conversation
   const rows: MatchRow[] = [];
   let scanned = 0;
   let lastSlice = 0;
-  /** The slice that filled the cap, when it had more matches than were needed, and the lowest seq read of it. */
+  /** The slice that gave exactly the matches still needed (it may hold more), and the lowest seq read of it. */
   let cutShort: { slice: Slice; below: number } | undefined;
   while (rows.length < cap) {
     interruption?.throwIfAborted();
