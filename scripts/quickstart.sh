@@ -41,6 +41,20 @@ done
 
 bridge="node $(pwd)/packages/cli/dist/cli.js"
 token=$(sed -n 's/^  API token (read_write, shown once): \(capi_[^ ]*\)$/\1/p' "$log" | head -1)
+if [ -z "$token" ] && ! $bridge token --url "$url" >/dev/null 2>&1; then
+  # The demo data is from an earlier run, whose token was shown once then, and the bridge has no
+  # credential for this URL (another --port): give it a token of its own, on the same database.
+  where=()
+  args=("$@")
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[i]}" in
+      --data-dir | --database) where+=("${args[i]}" "${args[i + 1]:-}"); i=$((i + 1)) ;;
+      --data-dir=* | --database=*) where+=("${args[i]}") ;;
+    esac
+  done
+  echo "Creating an API token for the bridge (conduit-mcp-server tokens create --name \"quickstart bridge\")…" >&2
+  token=$(node packages/server/dist/cli.js tokens create --workspace acme-hotels,northwind-clinic --access read_write --name "quickstart bridge" ${where[@]+"${where[@]}"})
+fi
 if [ -n "$token" ]; then
   printf '%s' "$token" | $bridge login --url "$url" --token-stdin >&2
 fi
