@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type Insertable, type LogEvent } from 'kysely';
-import pg from 'pg';
+import { Migrator, sql, type CompiledQuery, type Insertable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import { MAX_RANKED_MATCHES, rankNewestMatches, type MatchRow, type RankingQueries, type Slice } from '../src/store/conversation-ranking.js';
@@ -16,10 +14,10 @@ import { parseSearchQuery, type ConversationSearch, type RankedId } from '../src
 import { toFtsMatch, SqliteSearch } from '../src/store/sqlite/search.js';
 import { Bm25, ftsTokens } from '../src/store/sqlite/bm25.js';
 import { toTsQuery } from '../src/store/postgres/search.js';
-import type { Database, MessagesTable } from '../src/store/schema.js';
+import type { MessagesTable } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
 import { searchConversations } from '../src/tools/conversations.js';
-import { callOk, createTestStore, createWorkspace, credentialFor, testContext, type TestStore } from './helpers.js';
+import { callOk, createTestStore, createWorkspace, credentialFor, loggingConnection, testContext, type TestStore } from './helpers.js';
 import { createEmptyDatabase, TEST_DATABASE_URL } from './test-database.js';
 
 // A conversation search ranks the newest MAX_RANKED_MATCHES matching messages of its window,
@@ -61,15 +59,6 @@ async function seed(store: Store): Promise<void> {
     }
   }
   for (let i = 0; i < rows.length; i += 400) await store.db.insertInto('messages').values(rows.slice(i, i + 400)).execute();
-}
-
-/** A second connection to the test database, logging every query it runs. */
-function loggingDb(queries: CompiledQuery[]): Kysely<Database> {
-  const log = (event: LogEvent) => void queries.push(event.query);
-  if (t.store.dialect === 'postgres') {
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: t.databaseArgs[1], max: 1 }) }), log });
-  }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(t.store.location, { readonly: true }) }), log });
 }
 
 /** The ranking as it was before: every match of the window, one grouped query, no limit but the page. */
@@ -481,7 +470,7 @@ describe('message time buckets', () => {
       .values(Array.from({ length: 500 }, (_, day) => ({ id: newId('msg'), workspace_id: daily, conversation_id: cv, direction: 'inbound' as const, author_type: 'contact' as const, author_id: null, author_name: null, channel: 'email' as const, body: 'hello', subject: null, status: null, sender_id: null, created_at: at(day * 24) })))
       .execute();
     const queries: CompiledQuery[] = [];
-    const db = loggingDb(queries);
+    const { db } = loggingConnection(t, queries);
     try {
       const buckets = new BucketsNewestFirst(db, daily, {});
       const grouped = () => queries.filter((q) => /sum\(/i.test(q.sql));

@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
+import pg from 'pg';
 import type { Credential } from '../src/core/credential.js';
 import type { Workspace } from '../src/core/workspace-access.js';
 import { newId, nowIso } from '../src/ids.js';
@@ -8,6 +11,7 @@ import { createPreflight, type Preflight } from '../src/mcp/preflight.js';
 import { openPostgresStore } from '../src/store/postgres/open.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 import type { ReadPoolOptions } from '../src/store/read-pool-options.js';
+import type { Database } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
 import type { AnyTool, CallContext } from '../src/tools/define.js';
 import { executeTool } from '../src/tools/execute.js';
@@ -23,6 +27,20 @@ export interface TestStore {
   /** The admin commands' options for this database: `--data-dir <dir>` or `--database <url>`. */
   databaseArgs: string[];
   cleanup(): Promise<void>;
+}
+
+/**
+ * A second connection to a test store's database whose queries are all recorded in `queries`, as
+ * Kysely compiled them (SQLite: read-only). On PostgreSQL `pool`, its one connection, also runs
+ * statements outside Kysely. The caller destroys `db`.
+ */
+export function loggingConnection(t: TestStore, queries: CompiledQuery[]): { db: Kysely<Database>; pool: pg.Pool | undefined } {
+  const log = (event: { query: CompiledQuery }) => void queries.push(event.query);
+  if (t.store.dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: t.databaseArgs[1], max: 1 });
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }), pool };
+  }
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(t.store.location, { readonly: true }) }), log }), pool: undefined };
 }
 
 /**

@@ -1,12 +1,10 @@
-import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
-import pg from 'pg';
+import { sql, type CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../src/demo/seed.js';
-import type { Database } from '../src/store/schema.js';
 import { PostgresSearch } from '../src/store/postgres/search.js';
 import { seqBlocks, seqBlocksQuery } from '../src/store/postgres/seq-blocks.js';
 import { parseSearchQuery } from '../src/store/search.js';
-import { createTestStore, type TestStore } from './helpers.js';
+import { createTestStore, loggingConnection, type TestStore } from './helpers.js';
 import { TEST_DATABASE_URL } from './test-database.js';
 
 // PostgreSQL's message index finds a seq range by the blocks each message carries (migration
@@ -98,16 +96,15 @@ describe.skipIf(!TEST_DATABASE_URL)('the message index on PostgreSQL', () => {
     expect(inBlocks.rows[0]!.n).toBeLessThan(n / 2);
 
     // The slice query exactly as the ranking sends it, captured, then explained.
-    const pool = new pg.Pool({ connectionString: t.databaseArgs[1], max: 1 });
     const queries: CompiledQuery[] = [];
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: (event) => void queries.push(event.query) });
+    const { db, pool } = loggingConnection(t, queries);
     try {
       const rows = await new PostgresSearch(db).sliceMatches({ workspaceId, query, created: {}, limit: 20 }, slice);
       expect(rows.length).toBeGreaterThan(0);
       const [slicing] = queries;
       // On a table this small the planner reads the range through the primary key instead,
       // which proves nothing about the words' index: without it, in a transaction rolled back.
-      const client = await pool.connect();
+      const client = await pool!.connect();
       let plan: string;
       try {
         await client.query('BEGIN');
