@@ -70,7 +70,7 @@ describe('sessions', () => {
     const { client } = session;
     expect((await callOk<Page<unknown>>(client, 'list_contacts', { workspace_id: 'acme-hotels', limit: 1 })).data).toHaveLength(1);
     const port = Number(new URL(sessions.url).port);
-    expect(await sessions.stop()).toBe(0);
+    expect(await sessions.stop(), sessions.output()).toBe(0);
 
     const down = await client.callTool({ name: 'list_contacts', arguments: { workspace_id: 'acme-hotels', limit: 1 } }).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(McpError);

@@ -23,8 +23,14 @@ const io: CommandIo = {
       process.stderr.write(`${signal}: shutting down\n`);
       stop()
         .then(() => process.exit(0))
-        .catch(() => process.exit(1));
-      setTimeout(() => process.exit(1), 10_000).unref();
+        .catch((error: unknown) => {
+          process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        });
+      setTimeout(() => {
+        process.stderr.write('shutdown did not finish within 10 s; exiting\n');
+        process.exit(1);
+      }, 10_000).unref();
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));

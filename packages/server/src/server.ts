@@ -6,6 +6,7 @@ import type { Credential } from './core/credential.js';
 import { startDeliveryWorker, type DeliveryOptions } from './delivery/worker.js';
 import { parsePublicUrl } from './config/public-url.js';
 import type { ServerSettings, StoreConfig } from './config/server-config.js';
+import { gracefulClose } from './http/graceful-close.js';
 import { createOriginPolicy } from './http/origin.js';
 import { Metrics } from './http/metrics.js';
 import { createSessionRegistry } from './http/sessions.js';
@@ -128,6 +129,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     // Node checks both timeouts on this interval (30 s by default, which would stretch them).
     connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs,
   });
+  const closeHttp = gracefulClose(httpServer);
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
@@ -204,10 +206,7 @@ export async function createConduitServer(options: ConduitServerOptions = {}): P
     async close() {
       clearInterval(prune);
       oauth.close();
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeIdleConnections();
-      });
+      await closeHttp();
       await delivery?.stop();
       // QUIT lets Redis answer what is in flight; disconnect() if it cannot (it is down).
       await redis?.quit().catch(() => redis.disconnect());
