@@ -99,6 +99,25 @@ describe('gracefulClose', () => {
     expect(client.received()).toContain('data: last');
   });
 
+  it('answers a request whose headers were still arriving, then closes its socket', async () => {
+    const server = createServer({ keepAliveTimeout: 65_000 }, (_req, res) => res.end('late but answered'));
+    const close = gracefulClose(server);
+    let accepted: Socket | undefined;
+    server.on('connection', (socket: Socket) => (accepted = socket));
+    const port = await listen(server);
+    const client = await keepAliveClient(port);
+    cleanups.push(() => client.socket.destroy());
+    client.socket.write('GET / HTTP/1.1\r\nHo');
+    // Node's parser reads the socket natively (no 'data' event); the byte count still moves.
+    await waitFor(() => (accepted?.bytesRead ?? 0) > 0);
+
+    const stopping = close();
+    client.socket.write('st: x\r\n\r\n');
+    await Promise.all([client.closed, stopping]);
+    expect(client.received()).toMatch(/\r\nConnection: close\r\n/i);
+    expect(client.received()).toContain('late but answered');
+  });
+
   it('closes an idle keep-alive connection at once', async () => {
     const server = createServer({ keepAliveTimeout: 65_000 }, (_req, res) => res.end('ok'));
     const close = gracefulClose(server);
