@@ -25,9 +25,11 @@ interface KeepAliveClient {
   closed: Promise<void>;
 }
 
+/** Connects a keep-alive client, destroyed after the test. */
 function keepAliveClient(port: number): Promise<KeepAliveClient> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
+    cleanups.push(() => socket.destroy());
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     const closed = new Promise<void>((done) => socket.once('close', () => done()));
@@ -43,9 +45,11 @@ function waitFor(check: () => boolean): Promise<void> {
   });
 }
 
-async function listen(server: Server): Promise<number> {
+/** `server` made closable by gracefulClose, listening, and one keep-alive client connected to it. */
+async function withClient(server: Server): Promise<{ close: () => Promise<void>; client: KeepAliveClient }> {
+  const close = gracefulClose(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
+  return { close, client: await keepAliveClient((server.address() as AddressInfo).port) };
 }
 
 describe('gracefulClose', () => {
@@ -55,10 +59,7 @@ describe('gracefulClose', () => {
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`got ${body}`));
     });
-    const close = gracefulClose(server);
-    const port = await listen(server);
-    const client = await keepAliveClient(port);
-    cleanups.push(() => client.socket.destroy());
+    const { close, client } = await withClient(server);
     let answered = 0;
     server.on('request', () => (answered += 1));
     client.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
@@ -82,10 +83,7 @@ describe('gracefulClose', () => {
       res.write('data: first\n\n');
       finish = () => res.end('data: last\n\n');
     });
-    const close = gracefulClose(server);
-    const port = await listen(server);
-    const client = await keepAliveClient(port);
-    cleanups.push(() => client.socket.destroy());
+    const { close, client } = await withClient(server);
     client.socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
     await waitFor(() => client.received().includes('data: first'));
 
@@ -101,12 +99,9 @@ describe('gracefulClose', () => {
 
   it('answers a request whose headers were still arriving, then closes its socket', async () => {
     const server = createServer({ keepAliveTimeout: 65_000 }, (_req, res) => res.end('late but answered'));
-    const close = gracefulClose(server);
     let accepted: Socket | undefined;
     server.on('connection', (socket: Socket) => (accepted = socket));
-    const port = await listen(server);
-    const client = await keepAliveClient(port);
-    cleanups.push(() => client.socket.destroy());
+    const { close, client } = await withClient(server);
     client.socket.write('GET / HTTP/1.1\r\nHo');
     // Node's parser reads the socket natively (no 'data' event); the byte count still moves.
     await waitFor(() => (accepted?.bytesRead ?? 0) > 0);
@@ -120,10 +115,7 @@ describe('gracefulClose', () => {
 
   it('closes an idle keep-alive connection at once', async () => {
     const server = createServer({ keepAliveTimeout: 65_000 }, (_req, res) => res.end('ok'));
-    const close = gracefulClose(server);
-    const port = await listen(server);
-    const client = await keepAliveClient(port);
-    cleanups.push(() => client.socket.destroy());
+    const { close, client } = await withClient(server);
     client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await waitFor(() => client.received().endsWith('ok'));
     expect(client.received()).toMatch(/\r\nConnection: keep-alive\r\n/i);
@@ -138,7 +130,6 @@ describe('gracefulClose', () => {
     const { token } = await createApiToken(t.store, { name: 'stop', access: 'read_write', workspaceIds: [ws.id], expiresAt: null });
     const server = await createConduitServer({ store: t.store, port: 0, delivery: false, rateLimit: false });
     const client = await keepAliveClient(Number(new URL(server.url).port));
-    cleanups.push(() => client.socket.destroy());
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_workspaces', arguments: {} } });
     const head = [
       'POST /v1/mcp HTTP/1.1',
