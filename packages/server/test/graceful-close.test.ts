@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/auth/api-tokens.js';
 import { gracefulClose } from '../src/http/graceful-close.js';
@@ -128,7 +129,7 @@ describe('gracefulClose', () => {
     cleanups.push(() => t.cleanup());
     const ws = await createWorkspace(t.store, 'acme');
     const { token } = await createApiToken(t.store, { name: 'stop', access: 'read_write', workspaceIds: [ws.id], expiresAt: null });
-    const server = await createConduitServer({ store: t.store, port: 0, delivery: false, rateLimit: false });
+    const server = await createConduitServer({ store: t.store, port: 0, logger: pino({ level: 'silent' }), delivery: false, rateLimit: false });
     const client = await keepAliveClient(Number(new URL(server.url).port));
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_workspaces', arguments: {} } });
     const head = [
