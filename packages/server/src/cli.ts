@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { CommandIo } from './commands/context.js';
 import { runProgram } from './commands/program.js';
+import { limitHeapGrowth } from './heap-growth.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -8,13 +9,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The only place the process is read: its environment, streams and signals. */
+/** The only place the process is read: its environment, streams, signals and V8's flags. */
 const io: CommandIo = {
   env: process.env,
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   readStdin,
   progress: process.stderr,
+  limitHeapGrowth: (percent) => limitHeapGrowth(percent, process.execArgv),
   onShutdown(stop) {
     let stopping = false;
     const onSignal = (signal: string) => {

@@ -15,6 +15,8 @@ export interface RunOptions {
   logOutput?: LogOutput;
   /** Receives serve's stop function. */
   onShutdown?: (stop: () => Promise<void>) => void;
+  /** Receives serve's heap growth (this process's own V8 flags are left alone). */
+  limitHeapGrowth?: (percent: number) => void;
 }
 
 /** Runs `conduit-mcp-server <args>` in this process, as cli.ts does, with its own environment and captured output. */
@@ -28,6 +30,7 @@ export async function runCommand(args: string[], options: RunOptions = {}): Prom
     readStdin: async () => options.stdin ?? '',
     logOutput: options.logOutput,
     onShutdown: options.onShutdown ?? (() => undefined),
+    limitHeapGrowth: options.limitHeapGrowth ?? (() => undefined),
   };
   const code = await runProgram(io, args);
   return { code, out, err };

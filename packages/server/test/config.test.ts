@@ -52,6 +52,7 @@ describe('server configuration: defaults', () => {
     });
     expect(c.readPool).toEqual({ size: availableParallelism(), perWorkspace: undefined });
     expect(c.demo).toBe(false);
+    expect(c.heapGrowthPercent).toBe(20);
   });
 
   it('maps every flag to its setting, and every setting that has no flag to an environment variable', () => {
@@ -174,6 +175,15 @@ const CASES: Record<string, Case> = {
     invalid: '0',
     error: /expected a whole number from 1 to 256/,
   },
+  heapGrowthPercent: {
+    flag: '--heap-growth-percent',
+    env: 'CONDUIT_HEAP_GROWTH_PERCENT',
+    valid: '0',
+    expected: (c) => c.heapGrowthPercent,
+    want: 0,
+    invalid: '301',
+    error: /expected a whole number from 0 to 300/,
+  },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL', valid: 'warn', expected: (c) => c.server.logLevel, want: 'warn', invalid: 'verbose', error: /expected one of trace, debug, info, warn, error, fatal, silent/ },
   logFormat: { flag: '--log-format', env: 'CONDUIT_LOG_FORMAT', valid: 'json', expected: (c) => c.server.logFormat, want: 'json', invalid: 'text', error: /expected one of auto, json, pretty/ },
   dataDir: { flag: '--data-dir', env: 'CONDUIT_DATA_DIR', valid: '/var/lib/conduit', expected: (c) => c.store.dataDir, want: '/var/lib/conduit', invalid: ' ', error: /expected a directory/ },
@@ -193,7 +203,7 @@ const CASES: Record<string, Case> = {
 
 describe('server configuration: every setting, from its flag and its environment variable', () => {
   it('has a case for every setting', () => {
-    const declared = Object.keys({ ...STORE_SETTINGS, ...SERVER_SETTINGS }).filter((k) => !['deliveryWebhook', 'deliverySecret'].includes(k));
+    const declared = Object.keys({ ...STORE_SETTINGS, ...SERVER_SETTINGS, ...SERVE_COMMAND_SETTINGS }).filter((k) => !['deliveryWebhook', 'deliverySecret', 'demo'].includes(k));
     expect(Object.keys(CASES).sort()).toEqual(declared.sort());
   });
 

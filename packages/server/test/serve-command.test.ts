@@ -88,6 +88,19 @@ describe('serve options', () => {
     ]);
   });
 
+  it("sets V8's heap growth for the process: 20 % unless --heap-growth-percent or CONDUIT_HEAP_GROWTH_PERCENT says otherwise", async () => {
+    const set: number[] = [];
+    const limitHeapGrowth = (percent: number) => void set.push(percent);
+    expect((await serve(t, ['--log-level', 'silent'], { limitHeapGrowth })).code).toBe(0);
+    expect((await serve(t, ['--log-level', 'silent', '--heap-growth-percent', '0'], { limitHeapGrowth, env: { CONDUIT_HEAP_GROWTH_PERCENT: '50' } })).code).toBe(0);
+    expect((await serve(t, ['--log-level', 'silent'], { limitHeapGrowth, env: { CONDUIT_HEAP_GROWTH_PERCENT: '50' } })).code).toBe(0);
+    expect(set).toEqual([20, 0, 50]);
+    // An invalid value stops serve before anything is set or opened.
+    const refused = await runCommand(['serve', ...t.databaseArgs, '--heap-growth-percent', '-5'], { limitHeapGrowth });
+    expect(refused.err).toBe('error: invalid --heap-growth-percent "-5": expected a whole number from 0 to 300\n');
+    expect(set).toEqual([20, 0, 50]);
+  });
+
   it('the programmatic API refuses the same public URLs', async () => {
     await expect(createConduitServer({ store: t.store, port: 0, delivery: false, logLevel: 'silent', publicUrl: 'https://example.com/conduit' })).rejects.toThrow(
       /^invalid publicUrl "https:\/\/example\.com\/conduit": has a path \(\/conduit\)/,

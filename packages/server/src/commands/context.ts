@@ -23,6 +23,8 @@ export interface CommandIo {
   progress?: ProgressOutput;
   /** Runs `stop` when the process is asked to stop (SIGTERM, SIGINT). */
   onShutdown(stop: () => Promise<void>): void;
+  /** Sets V8's heap growth for the process (`serve`'s --heap-growth-percent; see heap-growth.ts). */
+  limitHeapGrowth(percent: number): void;
 }
 
 /** Adds the options every command that opens the database shares. */

@@ -123,7 +123,10 @@ export function serveCommand(io: CommandIo): Command {
   const command = new Command('serve').description('run the MCP server (POST /v1/mcp)');
   addSettings(command, { ...STORE_SETTINGS, ...SERVER_SETTINGS, ...SERVE_COMMAND_SETTINGS });
   return command.action(async (raw: Record<string, unknown>) => {
-    const running = await startServe(io, parseServerConfig(raw, io.env));
+    const config = parseServerConfig(raw, io.env);
+    // Before the read pool's workers start: their heaps take the setting from their creation.
+    io.limitHeapGrowth(config.heapGrowthPercent);
+    const running = await startServe(io, config);
     io.onShutdown(() => running.close());
   });
 }

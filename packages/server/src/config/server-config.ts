@@ -49,6 +49,8 @@ export const STORE_SETTINGS = {
 const DELIVERY_SECRET_MIN = 16;
 /** Far above any core count the pool is sized to; a bigger number is a typo. */
 const MAX_READ_POOL = 256;
+/** See docs/self-hosting.md (Memory) for what it saves and costs, measured. */
+const DEFAULT_HEAP_GROWTH_PERCENT = 20;
 
 export const SERVER_SETTINGS = {
   host: value({ flag: '--host <host>', env: 'HOST', default: '127.0.0.1', description: 'interface to listen on', schema: parsed(listenHost) }),
@@ -158,6 +160,13 @@ export const SERVER_SETTINGS = {
 /** Settings of `serve` itself, not of the server it starts. */
 export const SERVE_COMMAND_SETTINGS = {
   demo: toggle({ flag: '--demo', description: 'on an empty database, create demo workspaces, a demo user and a read_write token, and print them' }),
+  heapGrowthPercent: value({
+    flag: '--heap-growth-percent <n>',
+    env: 'CONDUIT_HEAP_GROWTH_PERCENT',
+    default: String(DEFAULT_HEAP_GROWTH_PERCENT),
+    description: "how far V8 lets the process's heaps grow past what the last full garbage collection kept before collecting again, 0 to 300; lower keeps memory down for some CPU; 0 leaves it to V8, which grows them up to 4x under load",
+    schema: wholeNumber(0, 300),
+  }),
 };
 
 export type ServerSettings = SettingsValues<typeof SERVER_SETTINGS>;
@@ -176,6 +185,8 @@ export interface ServerConfig {
   /** Where searches run: the pool size resolved (one per core unless set) and checked against the other settings. */
   readPool: ReadPoolOptions;
   demo: boolean;
+  /** V8's heap growth for the process, which `serve` sets before it starts (see heap-growth.ts). */
+  heapGrowthPercent: number;
 }
 
 /**
@@ -218,7 +229,7 @@ export function parseServerConfig(raw: Record<string, unknown>, env: NodeJS.Proc
   }
   const readPool = store && resolved ? resolveReadPool(store, resolved.values, resolved.sources, problems) : undefined;
   if (problems.length > 0 || !store || !server || !command || !readPool) throw new ConfigError(problems);
-  return { store, server, readPool, demo: command.demo };
+  return { store, server, readPool, demo: command.demo, heapGrowthPercent: command.heapGrowthPercent };
 }
 
 /**
