@@ -1,15 +1,17 @@
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from './config/setting.js';
 
-/**
+/*
  * How far V8 lets a heap grow past what its last full garbage collection kept before it collects
- * again. V8 picks the factor itself, between 1.1 and 4, from how fast the program allocates
- * against how fast it collects: a server answering thousands of small requests a second
- * allocates fast, so its main thread's heap ends up several times larger than what it keeps
- * (measured at a million messages under the mixed load: 125 MB of heap for 32 MB kept). `serve`
- * fixes the factor with V8's own flag instead; see docs/self-hosting.md for the figures.
+ * again. V8 picks that factor itself, between 1.1 and 4, from how fast the program allocates
+ * against how fast it collects. A server answering thousands of small requests a second
+ * allocates fast, so its heaps end up several times larger than what they keep: under the mixed
+ * load at a million messages, the main thread kept 32 MB and its heap reached 125 MB. `serve`
+ * fixes the factor with V8's own flag instead (see docs/self-hosting.md, Memory, for the figures).
  */
-const V8_FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
+
+/** V8's flag as node takes it on its command line, in either spelling. */
+const NODE_FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
 
 /**
  * Sets V8's heap growth for the whole process: the main thread's heap from its next collection
@@ -17,7 +19,7 @@ const V8_FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
  * refuses to override the same flag given to node itself, since one of the two would be ignored.
  */
 export function limitHeapGrowth(percent: number, execArgv: readonly string[]): void {
-  if (execArgv.some((arg) => V8_FLAG.test(arg))) {
+  if (execArgv.some((arg) => NODE_FLAG.test(arg))) {
     throw new ConfigError([
       'node was started with --heap-growing-percent, which --heap-growth-percent (CONDUIT_HEAP_GROWTH_PERCENT) would override: give the value to serve instead',
     ]);
