@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import type { CommandIo } from './commands/context.js';
 import { runProgram } from './commands/program.js';
-import { limitHeapGrowth } from './heap-growth.js';
+import { limitHeapGrowth } from './commands/heap-growth.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'tsup';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/setting.js';
-import { limitHeapGrowth } from '../src/heap-growth.js';
+import { limitHeapGrowth } from '../src/commands/heap-growth.js';
 
 /**
  * A process that sets its heap growth with limitHeapGrowth, keeps about 30 MB alive, and has V8
@@ -26,7 +26,7 @@ beforeAll(async () => {
   // The module as `pnpm build` compiles it, for a child process that runs plain JavaScript.
   const outDir = fileURLToPath(new URL('../node_modules/.cache/conduit-test-heap-growth', import.meta.url));
   await build({
-    entry: { 'heap-growth': fileURLToPath(new URL('../src/heap-growth.ts', import.meta.url)) },
+    entry: { 'heap-growth': fileURLToPath(new URL('../src/commands/heap-growth.ts', import.meta.url)) },
     outDir,
     format: ['esm'],
     target: 'node20',

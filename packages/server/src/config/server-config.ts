@@ -185,7 +185,7 @@ export interface ServerConfig {
   /** Where searches run: the pool size resolved (one per core unless set) and checked against the other settings. */
   readPool: ReadPoolOptions;
   demo: boolean;
-  /** V8's heap growth for the process, which `serve` sets before it starts (see heap-growth.ts). */
+  /** V8's heap growth for the process, which `serve` sets before it starts (see commands/heap-growth.ts). */
   heapGrowthPercent: number;
 }
 

@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { ConfigError } from './config/setting.js';
+import { ConfigError } from '../config/setting.js';
 
 /*
  * How far V8 lets a heap grow past what its last full garbage collection kept before it collects
