@@ -69,18 +69,17 @@ function start(args, env = {}) {
   });
 }
 
-/** CPU seconds the process's main thread (the event loop) has used: its task's utime + stime. */
-function mainThreadCpu(pid) {
-  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** CPU seconds used so far, from a /proc stat file: utime + stime. */
+function cpuSeconds(statFile) {
+  const fields = readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
   // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds a process has used so far, all its threads. */
-function processCpu(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** CPU seconds the process's main thread (the event loop) has used. */
+const mainThreadCpu = (pid) => cpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+/** CPU seconds the process has used, all its threads. */
+const processCpu = (pid) => cpuSeconds(`/proc/${pid}/stat`);
 
 function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -323,8 +322,8 @@ for (const dialect of dialects) {
     // Every request takes a rate-limit token. On SQLite the buckets have a file of their own, so
     // that write leaves the pool's page caches alone; with Redis it leaves the server's process.
     if (redisServer) await mixedLoad(data, label, `read pool (default size, ${availableParallelism()}), limiter in Redis`, ['--redis-url', redisServer.url]);
-    // The memory setting self-hosting.md recommends: the young generation is most of what the
-    // serving thread adds under this load.
+    // The memory setting self-hosting.md recommends on top of serve's heap growth: the main
+    // thread's young generation at half its default size.
     await mixedLoad(data, label, `read pool (default size, ${availableParallelism()}), NODE_OPTIONS=${SMALL_YOUNG_GENERATION}`, [], { NODE_OPTIONS: SMALL_YOUNG_GENERATION });
     // serve fixes V8's heap growth at 20 %; this is V8's own rule, which lets a busy heap grow to
     // several times what it keeps: the memory and the CPU that setting trades.
