@@ -1,6 +1,5 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'tsup';
 import type { TestProject } from 'vitest/node';
+import { buildSource } from './build-source.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,17 +14,5 @@ declare module 'vitest' {
  * package, so every test store can search through a real pool.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  const outDir = fileURLToPath(new URL('../node_modules/.cache/conduit-test-read-worker', import.meta.url));
-  await build({
-    entry: { 'read-worker': fileURLToPath(new URL('../src/store/sqlite/read-worker.ts', import.meta.url)) },
-    outDir,
-    format: ['esm'],
-    target: 'node20',
-    platform: 'node',
-    silent: true,
-    clean: true,
-    config: false,
-    external: ['better-sqlite3', 'kysely'],
-  });
-  project.provide('readWorkerUrl', pathToFileURL(`${outDir}/read-worker.js`).href);
+  project.provide('readWorkerUrl', await buildSource('store/sqlite/read-worker.ts', ['better-sqlite3', 'kysely']));
 }

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'tsup';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/setting.js';
 import { limitHeapGrowth } from '../src/commands/heap-growth.js';
+import { buildSource } from './build-source.js';
 
 /**
  * A process that sets its heap growth with limitHeapGrowth, keeps about 30 MB alive, and has V8
@@ -24,18 +23,7 @@ let moduleUrl: string;
 
 beforeAll(async () => {
   // The module as `pnpm build` compiles it, for a child process that runs plain JavaScript.
-  const outDir = fileURLToPath(new URL('../node_modules/.cache/conduit-test-heap-growth', import.meta.url));
-  await build({
-    entry: { 'heap-growth': fileURLToPath(new URL('../src/commands/heap-growth.ts', import.meta.url)) },
-    outDir,
-    format: ['esm'],
-    target: 'node20',
-    platform: 'node',
-    silent: true,
-    clean: true,
-    config: false,
-  });
-  moduleUrl = pathToFileURL(`${outDir}/heap-growth.js`).href;
+  moduleUrl = await buildSource('commands/heap-growth.ts');
 });
 
 /**
