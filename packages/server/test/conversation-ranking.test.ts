@@ -489,6 +489,56 @@ describe('message time buckets', () => {
     }
   });
 
+  it('stay exact when one statement writes many messages, in two workspaces and into hours already started', async () => {
+    // PostgreSQL keeps buckets, search versions and the full-text index in step once per statement
+    // (its migration 0011), SQLite once per row: both must end where the messages say.
+    const [first, second, untouched] = await Promise.all(['bulk-a', 'bulk-b', 'bulk-c'].map(async (slug) => (await createWorkspace(t.store, slug)).id));
+    const conversationIn = async (workspace: string) => {
+      const id = newId('cv');
+      await t.store.db.insertInto('conversations').values({ id, workspace_id: workspace, contact_id: contactId, channel: 'email', status: 'open', assignee_id: null, subject: null, message_count: 0, last_message_at: null, last_message_preview: null, created_at: at(0), updated_at: at(0) }).execute();
+      return id;
+    };
+    const conversations = { [first!]: await conversationIn(first!), [second!]: await conversationIn(second!), [untouched!]: await conversationIn(untouched!) };
+    const message = (workspace: string, hour: number, minute: number) => ({
+      id: newId('msg'), workspace_id: workspace, conversation_id: conversations[workspace]!, direction: 'inbound' as const, author_type: 'contact' as const,
+      author_id: null, author_name: null, channel: 'email' as const, body: `quokka ${hour}`, subject: null, status: null, sender_id: null, created_at: at(hour, minute),
+    });
+    // Hour 7 of the first workspace and hour 2 of the others are started before the bulk write.
+    await t.store.db.insertInto('messages').values([message(first!, 7, 50), message(second!, 2, 0), message(untouched!, 2, 0)]).execute();
+    const versions = async () => {
+      const rows = await t.store.db.selectFrom('conversation_search_versions').select(['workspace_id', 'version']).where('workspace_id', 'in', [first!, second!, untouched!]).execute();
+      return Object.fromEntries(rows.map((r) => [r.workspace_id, Number(r.version)]));
+    };
+    const before = await versions();
+    // One statement: the workspaces interleaved, hours out of order, several messages an hour.
+    const hours = [7, 3, 7, 120, 3, 2, 7, 0, 120, 2];
+    await t.store.db.insertInto('messages').values(hours.flatMap((hour, i) => [message(first!, hour, i), message(second!, hour, 59 - i)])).execute();
+    const after = await versions();
+    expect(after[first!]).toBeGreaterThan(before[first!]!);
+    expect(after[second!]).toBeGreaterThan(before[second!]!);
+    expect(after[untouched!]).toBe(before[untouched!]);
+    for (const workspace of [first!, second!, untouched!]) {
+      const messages = await t.store.db.selectFrom('messages').select(['seq', 'created_at']).where('workspace_id', '=', workspace).execute();
+      const expected = new Map<number, { hour: number; min_seq: number; max_seq: number; messages: number }>();
+      for (const m of messages) {
+        const hour = Math.floor(Date.parse(m.created_at) / HOUR_MS);
+        const b = expected.get(hour) ?? { hour, min_seq: Infinity, max_seq: -Infinity, messages: 0 };
+        expected.set(hour, { hour, min_seq: Math.min(b.min_seq, Number(m.seq)), max_seq: Math.max(b.max_seq, Number(m.seq)), messages: b.messages + 1 });
+      }
+      const buckets = await t.store.db.selectFrom('message_time_buckets').select(['hour', 'min_seq', 'max_seq', 'messages']).where('workspace_id', '=', workspace).orderBy('hour').execute();
+      expect(buckets.map((b) => ({ hour: Number(b.hour), min_seq: Number(b.min_seq), max_seq: Number(b.max_seq), messages: Number(b.messages) }))).toEqual(
+        [...expected.values()].sort((a, b) => a.hour - b.hour),
+      );
+    }
+    // And the index holds every one of them: each hour's word finds its conversation in both workspaces.
+    for (const hour of new Set(hours)) {
+      for (const workspace of [first!, second!]) {
+        const found = await rankNewestMatches(engine, search({ workspaceId: workspace, query: parseSearchQuery(`quokka ${hour}`) }));
+        expect(found.ranked.map((r) => r.id), `hour ${hour}`).toEqual([conversations[workspace]]);
+      }
+    }
+  });
+
   it('are built from the messages already there when the migration runs', async () => {
     const { store: older, drop } = await freshUnmigratedStore();
     try {

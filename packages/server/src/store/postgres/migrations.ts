@@ -75,6 +75,12 @@ export const postgresMigrations: Record<string, Migration> = {
       for (const statement of MESSAGE_SEQ_BLOCKS_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  // The three row triggers on inserted messages become one statement trigger (see below).
+  '0011_message_insert_statement_trigger': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of MESSAGE_INSERT_STATEMENT_TRIGGER) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 const T = 'TEXT COLLATE "C"';
@@ -324,7 +330,7 @@ const MESSAGE_TIME_BUCKETS_SCHEMA = [
     INSERT INTO message_time_buckets AS b (workspace_id, hour, min_seq, max_seq, messages)
       VALUES (NEW.workspace_id, ${HOUR_OF('NEW.created_at')}, NEW.seq, NEW.seq, 1)
     ON CONFLICT (workspace_id, hour) DO UPDATE SET min_seq = least(b.min_seq, EXCLUDED.min_seq),
-      max_seq = greatest(b.max_seq, EXCLUDED.max_seq), messages = b.messages + 1;
+      max_seq = greatest(b.max_seq, EXCLUDED.max_seq), messages = b.messages + EXCLUDED.messages;
     RETURN NULL;
   END $$`,
   // Named after messages_search_version_*: PostgreSQL fires triggers in name order, so every
@@ -347,4 +353,34 @@ const MESSAGE_SEQ_BLOCKS_SCHEMA = [
     (array_to_tsvector(ARRAY['b10_' || (seq >> 10)::text, 'b14_' || (seq >> 14)::text, 'b18_' || (seq >> 18)::text])) STORED`,
   `DROP INDEX messages_fts_tsv`,
   `CREATE INDEX messages_fts_tsv ON messages_fts USING GIN (tsv, seq_blocks)`,
+];
+
+/**
+ * What an INSERT into messages keeps in step, once per statement instead of once per row: the
+ * workspace's search version (bumped once), its hour buckets (widened by the statement's rows
+ * of each hour) and the full-text rows. Per row, a statement of many messages updated the same
+ * version row once per message, and PostgreSQL keeps every one of those row versions until the
+ * transaction ends, so each update walked further: 100,000 demo messages took 67 s to seed,
+ * against 18 s with this trigger. Workspaces and hours are taken in sorted order, versions
+ * before buckets, as the update triggers take them (see MESSAGE_TIME_BUCKETS_SCHEMA), so two
+ * writers cannot deadlock. Updates keep their row triggers: PostgreSQL gives transition tables
+ * to no trigger limited to some columns, and an update touches one message.
+ */
+const MESSAGE_INSERT_STATEMENT_TRIGGER = [
+  `DROP TRIGGER messages_ai ON messages`,
+  `DROP TRIGGER messages_search_version_ai ON messages`,
+  `DROP TRIGGER messages_time_bucket_ai ON messages`,
+  `CREATE FUNCTION messages_inserted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO conversation_search_versions AS v (workspace_id, version)
+      SELECT DISTINCT workspace_id, 1 FROM inserted ORDER BY 1
+    ON CONFLICT (workspace_id) DO UPDATE SET version = v.version + 1;
+    INSERT INTO message_time_buckets AS b (workspace_id, hour, min_seq, max_seq, messages)
+      SELECT workspace_id, ${HOUR_OF('created_at')}, min(seq), max(seq), count(*) FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (workspace_id, hour) DO UPDATE SET min_seq = least(b.min_seq, EXCLUDED.min_seq),
+      max_seq = greatest(b.max_seq, EXCLUDED.max_seq), messages = b.messages + EXCLUDED.messages;
+    INSERT INTO messages_fts (seq, tsv) SELECT seq, conduit_tsv(body) FROM inserted;
+    RETURN NULL;
+  END $$`,
+  `CREATE TRIGGER messages_inserted AFTER INSERT ON messages REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION messages_inserted()`,
 ];
