@@ -361,7 +361,7 @@ const MESSAGE_SEQ_BLOCKS_SCHEMA = [
  * of each hour) and the full-text rows. Per row, a statement of many messages updated the same
  * version row once per message, and PostgreSQL keeps every one of those row versions until the
  * transaction ends, so each update walked further: 100,000 demo messages took 67 s to seed,
- * against 18 s with this trigger. Workspaces and hours are taken in sorted order, versions
+ * against 20 s with this trigger. Workspaces and hours are taken in sorted order, versions
  * before buckets, as the update triggers take them (see MESSAGE_TIME_BUCKETS_SCHEMA), so two
  * writers cannot deadlock. Updates keep their row triggers: PostgreSQL gives transition tables
  * to no trigger limited to some columns, and an update touches one message.
