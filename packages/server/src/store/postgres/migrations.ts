@@ -330,7 +330,7 @@ const MESSAGE_TIME_BUCKETS_SCHEMA = [
     INSERT INTO message_time_buckets AS b (workspace_id, hour, min_seq, max_seq, messages)
       VALUES (NEW.workspace_id, ${HOUR_OF('NEW.created_at')}, NEW.seq, NEW.seq, 1)
     ON CONFLICT (workspace_id, hour) DO UPDATE SET min_seq = least(b.min_seq, EXCLUDED.min_seq),
-      max_seq = greatest(b.max_seq, EXCLUDED.max_seq), messages = b.messages + EXCLUDED.messages;
+      max_seq = greatest(b.max_seq, EXCLUDED.max_seq), messages = b.messages + 1;
     RETURN NULL;
   END $$`,
   // Named after messages_search_version_*: PostgreSQL fires triggers in name order, so every
