@@ -78,18 +78,28 @@ prepare_better_sqlite3() {
     if [ -f "$slot/better_sqlite3.node" ]; then rm -f "$built"; else mv "$built" "$slot/better_sqlite3.node"; fi
   fi
   target="$pkg/lib/binding/node-v$abi-linux-x64/better_sqlite3.node"
-  [ -f "$target" ] && return 0
+  # A build for another ABI in this slot (from a build against the wrong headers) is replaced.
+  [ -f "$target" ] && [ "$(abi_of "$target")" = "$abi" ] && return 0
   store="$cache/native/better-sqlite3@$version/node-v$abi-linux-x64/better_sqlite3.node"
+  if [ -f "$store" ] && [ "$(abi_of "$store")" != "$abi" ]; then rm -f "$store"; fi
   if [ ! -f "$store" ]; then
     gyp="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js"
     [ -f "$gyp" ] || { echo "with-node: node-gyp not found beside npm ($gyp)" >&2; return 1; }
     work="$(mktemp -d "${TMPDIR:-/tmp}/conduit-better-sqlite3-XXXXXX")"
     echo "with-node: building better-sqlite3 $version for Node $("$node_bin" --version) (ABI $abi), once…" >&2
     cp -R "$pkg/package.json" "$pkg/binding.gyp" "$pkg/src" "$pkg/deps" "$work/"
-    if ! (cd "$work" && "$node_bin" "$gyp" rebuild --release --jobs max --nodedir="$nodedir" >"$work/build.log" 2>&1); then
+    # node-gyp takes npm_config_nodedir from the environment over its --nodedir flag, and npm
+    # sets it from the npmrc (nodedir=/usr on a machine set to build against the system Node's
+    # headers): set both, or the build comes out for the system Node's ABI.
+    if ! (cd "$work" && npm_config_nodedir="$nodedir" "$node_bin" "$gyp" rebuild --release --jobs max --nodedir="$nodedir" >"$work/build.log" 2>&1); then
       tail -n 30 "$work/build.log" >&2
       echo "with-node: building better-sqlite3 for Node $major failed (needs python3, make, g++)" >&2
       rm -rf "$work"
+      return 1
+    fi
+    built="$(abi_of "$work/build/Release/better_sqlite3.node")"
+    if [ "$built" != "$abi" ]; then
+      echo "with-node: better-sqlite3 came out built for Node ABI ${built:-unknown}, not $abi (Node $major); see $work/build.log" >&2
       return 1
     fi
     mkdir -p "$(dirname "$store")"
