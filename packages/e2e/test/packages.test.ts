@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,14 +62,42 @@ function tarballFiles(file: string): string[] {
   return run('tar', ['-tzf', file], work).stdout.trim().split('\n');
 }
 
+/**
+ * A user's `npm install` gets better-sqlite3's binary from its GitHub release (prebuild-install);
+ * this machine reaches only the npm registry, so the install would compile SQLite from source,
+ * about 110 s of CI's time. The workspace's own build of the same version stands in for that
+ * download, through prebuild-install's documented `<package>_local_prebuilds` folder, packed as a
+ * release asset is. Used only when that build loads in this Node (scripts/with-node.sh builds one
+ * per major); otherwise the install compiles, as a user's would without a download.
+ */
+function localPrebuilds(): Record<string, string> {
+  const serverRequire = createRequire(join(ROOT, 'packages', 'server', 'package.json'));
+  const packageDir = join(serverRequire.resolve('better-sqlite3/package.json'), '..');
+  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const target = `node-v${process.versions.modules}-${process.platform}-${process.arch}`;
+  // Where `bindings` finds it: the slot with-node.sh files it under, else pnpm's own build.
+  const built = [join(packageDir, 'lib', 'binding', target, 'better_sqlite3.node'), join(packageDir, 'build', 'Release', 'better_sqlite3.node')].find(
+    (file) => existsSync(file) && spawnSync(process.execPath, ['-e', 'process.dlopen({ exports: {} }, process.argv[1])', file]).status === 0,
+  );
+  if (!built) return {};
+  const asset = join(work, 'prebuild');
+  mkdirSync(join(asset, 'build', 'Release'), { recursive: true });
+  copyFileSync(built, join(asset, 'build', 'Release', 'better_sqlite3.node'));
+  const dir = join(work, 'prebuilds');
+  mkdirSync(dir);
+  const packed = run('tar', ['-czf', join(dir, `better-sqlite3-v${version}-${target}.tar.gz`), 'build'], asset);
+  expect(packed.code, packed.output).toBe(0);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
 beforeAll(() => {
   tarballs.cli = pack('cli');
   tarballs.server = pack('server');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'conduit-packages-test', version: '1.0.0', private: true }));
-  // The user's npm cache, so a second run downloads nothing; native modules build as they would.
+  // The user's npm cache, so a second run downloads nothing.
   const npmCache = join(tmpdir(), 'conduit-packages-npm-cache');
-  install = run('npm', ['install', '--cache', npmCache, '--prefer-offline', tarballs.cli, tarballs.server], app);
+  install = run('npm', ['install', '--cache', npmCache, '--prefer-offline', tarballs.cli, tarballs.server], app, userEnv(localPrebuilds()));
 }, 900_000);
 
 afterAll(async () => {
