@@ -67,7 +67,7 @@ abi="$("$node_bin" -p process.versions.modules)"
 abi_of() { { grep -aoE 'node_register_module_v[0-9]+' "$1" || true; } | head -n 1 | sed 's/.*_v//'; }
 
 prepare_better_sqlite3() {
-  local pkg="$1" version built slot target store work gyp
+  local pkg="$1" version built slot target store work gyp made_abi
   version="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pkg/package.json" | head -n 1)"
   # The build pnpm made sits in build/Release, which `bindings` tries before anything else: move it
   # (a rename: the file may be a hard link shared with pnpm's store, never write into it) to its ABI's slot.
@@ -97,9 +97,9 @@ prepare_better_sqlite3() {
       rm -rf "$work"
       return 1
     fi
-    built="$(abi_of "$work/build/Release/better_sqlite3.node")"
-    if [ "$built" != "$abi" ]; then
-      echo "with-node: better-sqlite3 came out built for Node ABI ${built:-unknown}, not $abi (Node $major); see $work/build.log" >&2
+    made_abi="$(abi_of "$work/build/Release/better_sqlite3.node")"
+    if [ "$made_abi" != "$abi" ]; then
+      echo "with-node: better-sqlite3 came out built for Node ABI ${made_abi:-unknown}, not $abi (Node $major); see $work/build.log" >&2
       return 1
     fi
     mkdir -p "$(dirname "$store")"

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,26 +64,37 @@ function tarballFiles(file: string): string[] {
 /**
  * A user's `npm install` gets better-sqlite3's binary from its GitHub release (prebuild-install);
  * this machine reaches only the npm registry, so the install would compile SQLite from source,
- * about 110 s of CI's time. The workspace's own build of the same version stands in for that
- * download, through prebuild-install's documented `<package>_local_prebuilds` folder, packed as a
- * release asset is. Used only when that build loads in this Node (scripts/with-node.sh builds one
- * per major); otherwise the install compiles, as a user's would without a download.
+ * about 110 s of CI's time. The binary the workspace's own better-sqlite3 (the same version)
+ * loads in this Node stands in for that download, through prebuild-install's documented
+ * `<package>_local_prebuilds` folder, packed as a release asset is. Where the workspace's copy
+ * does not load here, the install compiles, as a user's would without a download.
  */
 function localPrebuilds(): Record<string, string> {
-  const serverRequire = createRequire(join(ROOT, 'packages', 'server', 'package.json'));
-  const packageDir = join(serverRequire.resolve('better-sqlite3/package.json'), '..');
-  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
-  const target = `node-v${process.versions.modules}-${process.platform}-${process.arch}`;
-  // Where `bindings` finds it: the slot with-node.sh files it under, else pnpm's own build.
-  const built = [join(packageDir, 'lib', 'binding', target, 'better_sqlite3.node'), join(packageDir, 'build', 'Release', 'better_sqlite3.node')].find(
-    (file) => existsSync(file) && spawnSync(process.execPath, ['-e', 'process.dlopen({ exports: {} }, process.argv[1])', file]).status === 0,
+  const serverPackage = join(ROOT, 'packages', 'server', 'package.json');
+  // A child opens a database, so `bindings` picks the binary as the server would (scripts/with-node.sh
+  // keeps one per Node ABI), and names the file it loaded.
+  const loaded = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const load = require('node:module').createRequire(process.argv[1]);
+       const Database = load('better-sqlite3');
+       new Database(':memory:').close();
+       const { version } = load('better-sqlite3/package.json');
+       const binary = Object.keys(require.cache).find((file) => file.endsWith('better_sqlite3.node'));
+       console.log(JSON.stringify({ version, binary }));`,
+      serverPackage,
+    ],
+    { encoding: 'utf8' },
   );
-  if (!built) return {};
+  if (loaded.status !== 0) return {};
+  const { version, binary } = JSON.parse(loaded.stdout) as { version: string; binary: string };
   const asset = join(work, 'prebuild');
   mkdirSync(join(asset, 'build', 'Release'), { recursive: true });
-  copyFileSync(built, join(asset, 'build', 'Release', 'better_sqlite3.node'));
+  copyFileSync(binary, join(asset, 'build', 'Release', 'better_sqlite3.node'));
   const dir = join(work, 'prebuilds');
   mkdirSync(dir);
+  const target = `node-v${process.versions.modules}-${process.platform}-${process.arch}`;
   const packed = run('tar', ['-czf', join(dir, `better-sqlite3-v${version}-${target}.tar.gz`), 'build'], asset);
   expect(packed.code, packed.output).toBe(0);
   return { npm_config_better_sqlite3_local_prebuilds: dir };
